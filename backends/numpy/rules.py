@@ -1,0 +1,179 @@
+"""The executable semantics of every IR op, in a few lines of NumPy each.
+
+This file is the spec: every other backend is tested against it. Values are NumPy arrays or
+NumPy scalars of the op's result dtype. Nothing here mutates an operand (`setindex` copies).
+`loop` and `call` have regions or callees and live in the interpreter.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from optc.ir.core import Op
+from optc.ir.types import NUMPY_NAMES
+
+RULES: dict[str, Callable] = {}
+INTERPRETER_OPS = {"loop", "call"}  # evaluated by interpreter.py, not by a rule here
+
+
+def rule(opcode: str):
+    """Register the NumPy implementation of `opcode`: fn(op, *operand_values) -> value."""
+
+    def register(fn):
+        RULES[opcode] = fn
+        return fn
+
+    return register
+
+
+def np_dtype(dtype: str) -> np.dtype:
+    """The NumPy dtype of an IR dtype."""
+    return np.dtype(NUMPY_NAMES[dtype])
+
+
+def _result(op: Op, value):
+    """`value` as the op's result dtype (NumPy scalars stay scalars)."""
+    dt = np_dtype(op.results[0].type.dtype)
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return value if value.dtype == dt else value.astype(dt)
+    return dt.type(value)
+
+
+def _elementwise(opcode: str, fn: Callable) -> None:
+    RULES[opcode] = lambda op, *xs: _result(op, fn(*xs))
+
+
+for _opcode, _fn in {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
+    "mod": np.mod, "minimum": np.minimum, "maximum": np.maximum,
+    "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+    "eq": np.equal, "ne": np.not_equal, "and": np.logical_and, "or": np.logical_or,
+    "not": np.logical_not, "neg": np.negative, "abs": np.abs, "sign": np.sign,
+    "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "log1p": np.log1p, "expm1": np.expm1,
+    "tanh": np.tanh, "sin": np.sin, "cos": np.cos, "floor": np.floor, "round": np.rint,
+}.items():
+    _elementwise(_opcode, _fn)
+
+# 1/sqrt(x), computed as a division so it is correctly rounded like the other backends' reference.
+_elementwise("rsqrt", lambda x: 1 / np.sqrt(x))
+# sigmoid(x) = exp(-log(1 + exp(-x))): no overflow for large |x|.
+_elementwise("sigmoid", lambda x: np.exp(-np.logaddexp(0, -x)))
+
+
+@rule("cast")
+def _cast(op, x):
+    return _result(op, np.asarray(x).astype(np_dtype(op.attrs["dtype"])))
+
+
+@rule("select")
+def _select(op, c, a, b):
+    return _result(op, np.where(c, a, b))
+
+
+@rule("const")
+def _const(op):
+    return np_dtype(op.attrs["dtype"]).type(op.attrs["value"])
+
+
+# ---------------------------------------------------------------- reductions
+
+
+def _reduction(opcode: str, fn: Callable) -> None:
+    RULES[opcode] = lambda op, x: _result(op, fn(np.asarray(x), axis=op.attrs.get("axis")))
+
+
+_reduction("reduce_sum", np.sum)
+_reduction("reduce_max", np.max)
+_reduction("reduce_min", np.min)
+_reduction("argmax", np.argmax)
+_reduction("argmin", np.argmin)
+
+
+@rule("logsumexp")
+def _logsumexp(op, x):
+    x = np.asarray(x)
+    axis = op.attrs.get("axis")
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # all -inf (or +inf) along the axis: no shift
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return _result(op, np.squeeze(out, axis=axis) if axis is not None else out.reshape(()))
+
+
+# ---------------------------------------------------------------- linear algebra
+
+RULES["matvec"] = lambda op, a, x: _result(op, a @ x)
+RULES["vecmat"] = lambda op, x, a: _result(op, x @ a)
+RULES["matmul"] = lambda op, a, b: _result(op, a @ b)
+RULES["dot"] = lambda op, x, y: _result(op, np.dot(x, y))
+RULES["outer"] = lambda op, x, y: _result(op, np.outer(x, y))
+RULES["transpose"] = lambda op, a: np.asarray(a).T
+
+# ---------------------------------------------------------------- indexing
+
+
+def index_tuple(spec: str, indices) -> tuple:
+    """The NumPy index for an index spec (`i`, `:`, `s` per axis) and its index operands."""
+    out, k = [], 0
+    for c in spec:
+        if c == ":":
+            out.append(slice(None))
+        elif c == "i":
+            out.append(int(indices[k]))
+            k += 1
+        else:
+            out.append(slice(int(indices[k]), int(indices[k + 1])))
+            k += 2
+    return tuple(out)
+
+
+def _check_bounds(x, spec: str, indices) -> None:
+    k = 0
+    for axis, c in enumerate(spec):
+        if c == "i":
+            i, n = int(indices[k]), x.shape[axis]
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of range for axis {axis} of length {n}")
+            k += 1
+        elif c == "s":
+            k += 2
+
+
+@rule("index")
+def _index(op, x, *indices):
+    _check_bounds(x, op.attrs["spec"], indices)
+    return _result(op, np.asarray(x)[index_tuple(op.attrs["spec"], indices)])
+
+
+@rule("setindex")
+def _setindex(op, x, v, *indices):
+    _check_bounds(x, op.attrs["spec"], indices)
+    y = np.array(x, copy=True)
+    y[index_tuple(op.attrs["spec"], indices)] = v
+    return y
+
+
+# ---------------------------------------------------------------- constructors and shapes
+
+
+@rule("full")
+def _full(op, value, *dims):
+    shape = tuple(int(d) for d in dims)
+    if any(d < 0 for d in shape):
+        raise ValueError(f"negative dimension in {shape}")
+    return np.full(shape, value, dtype=np_dtype(op.results[0].type.dtype))
+
+
+@rule("full_like")
+def _full_like(op, like, value):
+    return _result(op, np.full(np.shape(like), value, dtype=np_dtype(op.results[0].type.dtype)))
+
+
+@rule("eye")
+def _eye(op, n):
+    return np.eye(int(n), dtype=np_dtype(op.attrs["dtype"]))
+
+
+RULES["dimsize"] = lambda op, x: np.int64(np.shape(x)[op.attrs["axis"]])
+RULES["numel"] = lambda op, x: np.int64(np.size(x))

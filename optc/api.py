@@ -1,0 +1,253 @@
+"""The Python API: `optc.optimizer`, `optc.solver`, `optc.solve`.
+
+A `Solver` validates named inputs, compiles its declaration for the working dtype (once per
+dtype) and returns a `SolveResult` with one attribute per returned name plus `iterations`,
+`converged` and `trace`. An `Optimizer` updates a list of parameter arrays in place: `init`
+creates per-tensor state, `step` applies one update with per-call hyperparameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from optc.backends import get_backend
+from optc.compiler import Compiled, compile_source
+from optc.errors import OptcError, did_you_mean
+from optc.validate import bind_inputs, convert_scalar, describe, infer_dtype, to_dtype_name
+
+
+class SolveResult:
+    """A solver's outputs: one attribute per returned name, `iterations`, `converged`, `trace`."""
+
+    def __init__(self, outputs: dict[str, Any], iterations: int, converged: bool, trace: dict[str, np.ndarray]):
+        self.outputs = outputs
+        self.iterations = iterations
+        self.converged = converged
+        self.trace = trace
+
+    def __getattr__(self, name: str):
+        outputs = self.__dict__.get("outputs", {})
+        if name in outputs:
+            return outputs[name]
+        raise AttributeError(f"the result has no `{name}`{did_you_mean(name, outputs)}; it has: {', '.join(outputs)}")
+
+    def __getitem__(self, name: str):
+        return self.outputs[name]
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={_short(v)}" for k, v in self.outputs.items()]
+        parts += [f"iterations={self.iterations}", f"converged={self.converged}"]
+        if self.trace:
+            parts.append(f"trace=[{', '.join(self.trace)}]")
+        return f"SolveResult({', '.join(parts)})"
+
+
+def _short(v) -> str:
+    arr = np.asarray(v)
+    return repr(arr.item()) if arr.ndim == 0 else f"array(shape={arr.shape}, dtype={arr.dtype})"
+
+
+class _Compiling:
+    """Shared by Solver and Optimizer: a source compiled lazily per dtype for one backend."""
+
+    kind = ""
+
+    def __init__(self, source, name: str | None, backend: str | None, dtype):
+        self.source = source
+        self.dtype = to_dtype_name(dtype)
+        self.backend = get_backend(backend)
+        self._executables: dict[str, tuple[Compiled, Any]] = {}
+        first = self.compiled(self.dtype or "f64")  # compile now: errors surface at construction
+        self.name = first.name
+
+    def compiled(self, dtype: str) -> Compiled:
+        return self._get(dtype)[0]
+
+    def executable(self, dtype: str):
+        return self._get(dtype)[1]
+
+    def _get(self, dtype: str):
+        if dtype not in self._executables:
+            name = getattr(self, "name", None) or self._requested_name
+            c = compile_source(self.source, name, self.kind, dtype)
+            self._executables[dtype] = (c, self.backend.compile(c.module))
+        return self._executables[dtype]
+
+
+class Solver(_Compiling):
+    """A compiled solver: call it with named inputs to get a `SolveResult`."""
+
+    kind = "solver"
+
+    def __init__(self, source, name: str | None = None, backend: str | None = None, dtype=None):
+        self._requested_name = name
+        super().__init__(source, name, backend, dtype)
+
+    @property
+    def function(self):
+        """The solver's optimized IR function (for the default dtype)."""
+        c = self.compiled(self.dtype or "f64")
+        return c.module.functions[c.name]
+
+    @property
+    def inputs(self) -> dict[str, str]:
+        """Input name -> declared type, in declaration order."""
+        fn = self.function
+        return {n: describe(p.type) for n, p in zip(fn.attrs["param_names"], fn.params)}
+
+    def __call__(self, progress: Callable | None = None, **inputs) -> SolveResult:
+        """Run the solver; `progress(iteration, max_iterations, traces)` is called per iteration."""
+        dtype = self.dtype or infer_dtype(inputs)
+        compiled = self.compiled(dtype)
+        fn = compiled.module.functions[compiled.name]
+        args = bind_inputs(fn, inputs, f"solver `{self.name}`")
+        results = self.executable(dtype).run(compiled.name, args, progress)
+        names = fn.attrs["result_names"]
+        n = len(names)
+        outputs = {k: _plain(v) for k, v in zip(names, results[:n])}
+        traces = dict(zip(fn.attrs["traces"], results[n + 2 :]))
+        return SolveResult(outputs, int(results[n]), bool(results[n + 1]), traces)
+
+    def __repr__(self) -> str:
+        return f"optc.Solver({self.name!r}, inputs=({', '.join(f'{k}: {v}' for k, v in self.inputs.items())}))"
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+class OptimizerState:
+    """Per-tensor state of an optimizer, created by `Optimizer.init`; `t` counts steps taken."""
+
+    def __init__(self, tensors: list[dict[str, np.ndarray]], shapes: list[tuple], dtypes: list[str]):
+        self.tensors = tensors
+        self.shapes = shapes
+        self.dtypes = dtypes
+        self.t = 0
+
+    def __repr__(self) -> str:
+        names = ", ".join(self.tensors[0]) if self.tensors else ""
+        return f"OptimizerState(t={self.t}, tensors={len(self.tensors)}, states=[{names}])"
+
+
+class Optimizer(_Compiling):
+    """A compiled optimizer: `init(params)` then `step(params, grads, state, **hyper)` in place."""
+
+    kind = "optimizer"
+
+    def __init__(self, source, name: str | None = None, backend: str | None = None, dtype=None, **hyper):
+        self._requested_name = name
+        super().__init__(source, name, backend, dtype)
+        self.defaults = dict(self._step_fn(self.dtype or "f64").attrs["defaults"])
+        self.hyper = self._check_hyper(hyper)
+
+    def _step_fn(self, dtype: str):
+        return self.compiled(dtype).module.functions["step"]
+
+    def _check_hyper(self, hyper: dict) -> dict:
+        for k in hyper:
+            if k not in self.defaults:
+                raise OptcError(f"optimizer `{self.name}` has no hyperparameter `{k}`{did_you_mean(k, self.defaults)}",
+                                notes=(f"its hyperparameters are: {', '.join(self.defaults) or 'none'}",))
+        return dict(hyper)
+
+    def _params(self, params) -> list[np.ndarray]:
+        if isinstance(params, np.ndarray):
+            return [params]
+        if not isinstance(params, Sequence):
+            raise OptcError(f"params must be a NumPy array or a list of arrays, not {type(params).__name__}")
+        return list(params)
+
+    def _tensor_dtype(self, i: int, p) -> str:
+        if not isinstance(p, np.ndarray):
+            raise OptcError(f"params[{i}] must be a NumPy array (updated in place), not {type(p).__name__}")
+        if p.dtype not in (np.float32, np.float64):
+            raise OptcError(f"params[{i}] has dtype {p.dtype}; optimizers update float32 or float64 arrays")
+        dtype = "f32" if p.dtype == np.float32 else "f64"
+        if self.dtype is not None and dtype != self.dtype:
+            raise OptcError(f"params[{i}] has dtype {p.dtype} but the optimizer was compiled for {self.dtype}")
+        if not p.flags.writeable:
+            raise OptcError(f"params[{i}] is read-only; the optimizer updates it in place")
+        declared = self._step_fn(dtype).params[0].type
+        if declared.shape is not None and p.ndim != len(declared.shape):
+            raise OptcError(f"params[{i}] has shape {p.shape} but `{self.name}` takes {describe(declared)}")
+        return dtype
+
+    def init(self, params) -> OptimizerState:
+        """Create the state of every tensor (the declaration's `state … = …` initialisers)."""
+        params = self._params(params)
+        tensors, dtypes = [], []
+        for i, p in enumerate(params):
+            dtype = self._tensor_dtype(i, p)
+            init = self.compiled(dtype).module.functions["init"]
+            args = [p] + ([np.zeros_like(p)] if init.attrs.get("grad") else []) + self._hyper_args(dtype, {})
+            values = self.executable(dtype).run("init", args)
+            tensors.append({k: np.array(v, copy=True) for k, v in zip(init.attrs["states"], values)})
+            dtypes.append(dtype)
+        return OptimizerState(tensors, [p.shape for p in params], dtypes)
+
+    def _hyper_args(self, dtype: str, overrides: dict) -> list:
+        step = self._step_fn(dtype)
+        n_hyper = len(step.attrs["hyper_names"])
+        hyper_params = step.params[len(step.params) - 1 - n_hyper : len(step.params) - 1]
+        values = {**self.defaults, **self.hyper, **overrides}
+        return [convert_scalar(n, values[n], v.type) for n, v in zip(step.attrs["hyper_names"], hyper_params)]
+
+    def step(self, params, grads, state: OptimizerState, **hyper) -> None:
+        """Apply one update to every tensor in place; hyperparameters may be overridden per call."""
+        params, grads = self._params(params), self._params(grads)
+        self._check_step(params, grads, state)
+        self._check_hyper(hyper)
+        state.t += 1
+        t = np.int64(state.t)
+        args_by_dtype = {d: self._hyper_args(d, hyper) for d in set(state.dtypes)}
+        for p, g, tensor, dtype in zip(params, grads, state.tensors, state.dtypes):
+            step = self._step_fn(dtype)
+            args = [p] + ([g] if step.attrs.get("grad") else []) + list(tensor.values()) + args_by_dtype[dtype] + [t]
+            new_p, *new_states = self.executable(dtype).run("step", args)
+            p[...] = new_p
+            for k, v in zip(tensor, new_states):
+                tensor[k] = np.array(v, copy=True) if np.shape(v) != np.shape(tensor[k]) else _assign(tensor[k], v)
+
+    def _check_step(self, params, grads, state: OptimizerState) -> None:
+        if not isinstance(state, OptimizerState):
+            raise OptcError("state must be the OptimizerState returned by init(params)")
+        if len(params) != len(state.tensors):
+            raise OptcError(f"state was created for {len(state.tensors)} tensors but {len(params)} params were given")
+        if len(grads) != len(params):
+            raise OptcError(f"{len(params)} params but {len(grads)} grads")
+        for i, (p, g) in enumerate(zip(params, grads)):
+            self._tensor_dtype(i, p)
+            if p.shape != state.shapes[i]:
+                raise OptcError(f"params[{i}] has shape {p.shape} but the state was created for {state.shapes[i]}")
+            g = np.asarray(g)
+            if g.shape != p.shape:
+                raise OptcError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}")
+            if g.dtype != p.dtype:
+                raise OptcError(f"grads[{i}] has dtype {g.dtype} but params[{i}] has dtype {p.dtype}")
+
+    def __repr__(self) -> str:
+        hp = ", ".join(f"{k}={v!r}" for k, v in {**self.defaults, **self.hyper}.items())
+        return f"optc.Optimizer({self.name!r}, {hp})"
+
+
+def _assign(target: np.ndarray, value) -> np.ndarray:
+    target[...] = value
+    return target
+
+
+def optimizer(source, name: str | None = None, backend: str | None = None, dtype=None, **hyper) -> Optimizer:
+    """An optimizer from a stdlib name or a `.opt` path; `hyper` overrides default hyperparameters."""
+    return Optimizer(source, name, backend, dtype, **hyper)
+
+
+def solver(source, name: str | None = None, backend: str | None = None, dtype=None) -> Solver:
+    """A solver from a stdlib name or a `.opt` path."""
+    return Solver(source, name, backend, dtype)
+
+
+def solve(source, name: str | None = None, backend: str | None = None, dtype=None, progress=None, **inputs) -> SolveResult:
+    """Compile and run a solver in one call: `optc.solve("fista", A=A, b=b, lam=0.1, L=L)`."""
+    return Solver(source, name, backend, dtype)(progress=progress, **inputs)

@@ -1,0 +1,54 @@
+"""The compile pipeline as named stages: source → ast → ir → ir-opt.
+
+`compile_source` runs the front end and the IR passes for one declaration and one working
+dtype; the result is cached in-process, keyed by the file's path, its modification time, the
+declaration and the dtype.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from optc.dsl import ast
+from optc.dsl.lower import lower
+from optc.dsl.program import Unit, resolve_source
+from optc.ir.core import Module
+
+STAGES = ("ast", "ir", "ir-opt")
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """One declaration compiled for one dtype: its unit, declaration, and IR before/after passes."""
+
+    unit: Unit
+    decl: ast.OptimizerDecl | ast.SolverDecl
+    ir: Module
+    module: Module  # optimized
+
+    @property
+    def kind(self) -> str:
+        return self.module.attrs["kind"]
+
+    @property
+    def name(self) -> str:
+        return self.decl.name
+
+
+def compile_source(source, name: str | None = None, kind: str | None = None, dtype: str = "f64") -> Compiled:
+    """Parse, check, lower and optimize a declaration (a stdlib name or a path)."""
+    path = Path(str(source))
+    stamp = path.stat().st_mtime_ns if path.is_file() else 0
+    key_source = str(path.resolve()) if path.is_file() else str(source)
+    return _compile_cached(key_source, stamp, name, kind, dtype)
+
+
+@lru_cache(maxsize=128)
+def _compile_cached(source: str, stamp: int, name: str | None, kind: str | None, dtype: str) -> Compiled:
+    from optc.ir.pipeline import optimize
+
+    unit, decl = resolve_source(source, name, kind)
+    module = lower(unit, decl, dtype)
+    return Compiled(unit, decl, module, optimize(module))
