@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from optc.ir.core import Module
 from optc.ir.passes.constfold import constfold
