@@ -2,15 +2,16 @@
 
 `get_backend(name)` returns a backend object with `compile(module) -> executable`; an
 executable has `run(function_name, args, progress=None) -> results`. The NumPy backend is the
-reference; the LLVM and MLIR backends are separate work and are reported as unavailable here.
+reference; `llvm` compiles to native code for the host CPU; the MLIR backends are
+separate work and are reported as unavailable.
 """
 
 from __future__ import annotations
 
 from optc.errors import OptcError, did_you_mean
 
-AVAILABLE = ("numpy",)
-PLANNED = ("llvm", "mlir", "mlir-gpu")
+AVAILABLE = ("numpy", "llvm")
+PLANNED = ("mlir", "mlir-gpu")
 DEFAULT = "numpy"
 
 
@@ -21,6 +22,10 @@ def get_backend(name: str | None):
         from optc.backends.numpy import NumpyBackend
 
         return NumpyBackend()
+    if name == "llvm":
+        from optc.backends.llvm import LLVMBackend
+
+        return LLVMBackend()
     if name in PLANNED:
         raise OptcError(f"backend `{name}` is not available in this version of optc; available: {', '.join(AVAILABLE)}")
     raise OptcError(f"unknown backend `{name}`{did_you_mean(name, AVAILABLE + PLANNED)}",

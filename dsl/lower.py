@@ -37,12 +37,13 @@ def lower(unit: Unit, decl, dtype: str = "f64") -> Module:
         kind = "solver"
     elif isinstance(decl, ast.OptimizerDecl):
         init, step = lowerer.optimizer(decl)
-        functions = {"init": init, "step": step}
+        functions = {init.name: init, step.name: step}
         kind = "optimizer"
     else:
         raise OptcError(f"`{decl.name}` is a fn; only optimizers and solvers can be compiled", decl.span)
     functions.update(lowerer.instances)
-    return Module(functions, {"kind": kind, "name": decl.name, "dtype": dtype})
+    roles = {"entry": decl.name} if kind == "solver" else {"init": f"{decl.name}.init", "step": f"{decl.name}.step"}
+    return Module(functions, {"kind": kind, "name": decl.name, "dtype": dtype, **roles})
 
 
 # ---------------------------------------------------------------- name analysis
@@ -133,7 +134,8 @@ class Lowerer(ExprLowerer):
             return scalar(dtype)
         if "..." in t.dims:
             if not allow_any or len(t.dims) != 1:
-                raise OptcError(f"`[...]` (any shape) is only allowed alone, for an optimizer's param ({what})", t.span)
+                raise OptcError(f"`[...]` (any shape) is only allowed alone, for an optimizer's param or a fn's "
+                                f"parameters and result ({what})", t.span)
             return TensorType(dtype, None)
         return TensorType(dtype, tuple(t.dims))
 
@@ -235,12 +237,13 @@ class Lowerer(ExprLowerer):
             final.update(zip(carried, loop_op.results[: len(carried)]))
             iterations, converged = loop_op.results[len(carried) : len(carried) + 2]
             trace_values = list(loop_op.results[len(carried) + 2 :])
+            trace_names = list(loop_op.attrs["trace_names"])
         else:
             if traces:
                 raise OptcError("a `trace` records a value per iteration; this solver has no loop", traces[0].span)
             iterations = self.b.const(0, "i64", decl.span)
             converged = self.b.const(True, "bool", decl.span)
-            trace_values = []
+            trace_values, trace_names = [], []
         outputs, names = self._returns(decl, returns[0], final)
         results = (*outputs, iterations, converged, *trace_values)
         attrs = {
@@ -250,12 +253,11 @@ class Lowerer(ExprLowerer):
             "defaults": defaults,
             "dims": {d: [params.index(v), axis] for d, (v, axis) in self.dims.items()},
             "result_names": names,
-            "traces": [t.name for t in traces] + self._body_trace_names(loops),
+            # The loop's own order (its body's traces, then the top-level ones), which is the
+            # order of its trace results.
+            "traces": trace_names,
         }
         return Function(decl.name, self.b.finish(tuple(params), results), attrs, decl.span)
-
-    def _body_trace_names(self, loops) -> list[str]:
-        return [s.name for loop in loops for s in loop.body if isinstance(s, ast.TraceDecl)]
 
     def _returns(self, decl: ast.SolverDecl, ret: ast.Return, final: dict[str, Value]):
         """The returned values, evaluated after the loop on the states' final values."""
@@ -313,6 +315,17 @@ class Lowerer(ExprLowerer):
         """Each name defined once per body; primes only on states; locals shadow nothing."""
         seen: dict[tuple, ast.Equation] = {}
         for s in stmts:
+            if isinstance(s, ast.For):
+                # An inner loop defines the primed value of every state it updates, so it
+                # conflicts with an equation (or another inner loop) defining the same one.
+                for name in sorted(primed_states(s.body)):
+                    key = ("primed", name)
+                    if key in seen:
+                        raise OptcError(f"`{name}'` is defined twice", s.span,
+                                        (f"first defined at {seen[key].span}",
+                                         f"this loop defines `{name}'` because its body updates `{name}`"))
+                    seen[key] = s
+                continue
             if isinstance(s, ast.StateDecl) and where != "top":
                 raise OptcError("`state` declarations belong at the top of the declaration, outside loops", s.span)
             if isinstance(s, ast.Return) and where != "top":
@@ -345,7 +358,7 @@ class Lowerer(ExprLowerer):
                 raise OptcError(f"`{label}` is defined twice", s.span, (f"first defined at {seen[key].span}",))
             seen[key] = s
 
-    def body(self, stmts, scope: Scope, allow_traces: bool) -> list[tuple[str, Value]]:
+    def body(self, stmts, scope: Scope, allow_traces: bool) -> list[tuple[ast.TraceDecl, Value]]:
         """Lower a body's statements in dependency order into `scope`; returns its traces."""
         self._check_unique(stmts, scope, "body")
         traces = []
@@ -359,7 +372,7 @@ class Lowerer(ExprLowerer):
             elif isinstance(stmt, ast.TraceDecl):
                 if not allow_traces:
                     raise OptcError("`trace` is only allowed in a solver's outermost loop", stmt.span)
-                traces.append((stmt.name, self.expr(stmt.expr)))
+                traces.append((stmt, self.expr(stmt.expr)))
             elif isinstance(stmt, ast.Return):
                 raise OptcError("`return` belongs at the top of the solver, outside loops", stmt.span)
             else:
@@ -420,22 +433,25 @@ class Lowerer(ExprLowerer):
         if top_traces:
             after = Scope(parent=outer, cur={**body.cur, **dict(zip(carried, nexts))})
             self.scope = after
-            traces += [(t.name, self.expr(t.expr)) for t in top_traces]
-        trace_values = []
-        for name, value in traces:
+            traces += [(t, self.expr(t.expr)) for t in top_traces]
+        trace_values, first = [], {}
+        for stmt, value in traces:
+            if stmt.name in first:
+                raise OptcError(f"trace `{stmt.name}` is defined twice", stmt.span, (f"first defined at {first[stmt.name]}",))
+            first[stmt.name] = stmt.span
             if not value.type.is_scalar:
-                raise OptcError(f"trace `{name}` must be a scalar, got {value.type}", node.span)
-            trace_values.append(self.b.cast(value, self.real, node.span))
+                raise OptcError(f"trace `{stmt.name}` must be a scalar, got {value.type}", stmt.span)
+            trace_values.append(self.b.cast(value, self.real, stmt.span))
         region = self.b.finish((k, *args), (*yields, *trace_values))
         self.b, self.scope = saved_b, saved_scope
         attrs = {
             "until": node.until is not None,
             "var": node.var,
             "carried": tuple(carried),
-            "trace_names": tuple(name for name, _ in traces),
+            "trace_names": tuple(stmt.name for stmt, _ in traces),
             "trace_dtypes": tuple(self.real for _ in traces),
         }
-        hints = (*carried, "iterations", "converged", *(name for name, _ in traces))
+        hints = (*carried, "iterations", "converged", *(stmt.name for stmt, _ in traces))
         return self.b.emit_op("loop", (lo, hi, *init), attrs, node.span, hints, (region,))
 
     # ---------------------------------------------------------------- optimizers
@@ -500,6 +516,7 @@ class Lowerer(ExprLowerer):
         scope.bind(param.name, p, "param")
         if g is not None:
             scope.bind(grads[0].name, g, "grad")
+        scope.bind("t", self.b.const(1, "i64", decl.span), "step counter")  # state is created on step 1
         inits: dict[str, Value] = {}
         self.state_names = {s.name for s in states}
         for stmt in ordering.order(states, _defines, _reads):
@@ -573,7 +590,8 @@ class Lowerer(ExprLowerer):
         return self.b.emit("call", values, {"callee": name, "result_types": (result_types,)}, node.span)
 
     def _fn_arg(self, decl, p: ast.Param, v: Value, span, binding: dict) -> Value:
-        declared = self.type_of(p.type, p.name) if p.type is not None else self._default_type(p, self.literal_value(p.default))
+        declared = self.type_of(p.type, p.name, allow_any=True) if p.type is not None \
+            else self._default_type(p, self.literal_value(p.default))
         what = f"argument `{p.name}` of `{decl.name}`"
         if v.type.dtype != declared.dtype:
             if v.type.dtype == "i64" and declared.is_float:
@@ -582,6 +600,8 @@ class Lowerer(ExprLowerer):
                 v = self.b.cast(v, declared.dtype, span)
             else:
                 raise OptcError(f"{what} must be {declared.dtype.replace('i64', 'int')}, got {v.type}", span)
+        if declared.shape is None:
+            return v  # `real[...]`: any shape, scalars included
         if declared.is_scalar:
             if not v.type.is_scalar:
                 raise OptcError(f"{what} must be a scalar, got {v.type}", span)
@@ -651,7 +671,7 @@ class Lowerer(ExprLowerer):
         return self.expr(returns[0].values[0])
 
     def _fn_result(self, decl: ast.FnDecl, result: Value, binding: dict) -> Value:
-        declared = self.type_of(decl.ret, "result")
+        declared = self.type_of(decl.ret, "result", allow_any=True)
         what = f"the result of `{decl.name}`"
         if result.type.dtype != declared.dtype:
             if result.type.dtype == "i64" and declared.is_float or result.type.is_float and declared.is_float:

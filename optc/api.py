@@ -88,8 +88,7 @@ class Solver(_Compiling):
     @property
     def function(self):
         """The solver's optimized IR function (for the default dtype)."""
-        c = self.compiled(self.dtype or "f64")
-        return c.module.functions[c.name]
+        return self.compiled(self.dtype or "f64").function()
 
     @property
     def inputs(self) -> dict[str, str]:
@@ -100,10 +99,9 @@ class Solver(_Compiling):
     def __call__(self, progress: Callable | None = None, **inputs) -> SolveResult:
         """Run the solver; `progress(iteration, max_iterations, traces)` is called per iteration."""
         dtype = self.dtype or infer_dtype(inputs)
-        compiled = self.compiled(dtype)
-        fn = compiled.module.functions[compiled.name]
+        fn = self.compiled(dtype).function()
         args = bind_inputs(fn, inputs, f"solver `{self.name}`")
-        results = self.executable(dtype).run(compiled.name, args, progress)
+        results = self.executable(dtype).run(fn.name, args, progress)
         names = fn.attrs["result_names"]
         n = len(names)
         outputs = {k: _plain(v) for k, v in zip(names, results[:n])}
@@ -119,17 +117,21 @@ def _plain(v):
 
 
 class OptimizerState:
-    """Per-tensor state of an optimizer, created by `Optimizer.init`; `t` counts steps taken."""
+    """Per-tensor state of an optimizer, from `Optimizer.init`; `t` counts the steps taken.
 
-    def __init__(self, tensors: list[dict[str, np.ndarray]], shapes: list[tuple], dtypes: list[str]):
-        self.tensors = tensors
+    The `state … = …` initialisers run on the first step (they may read the first gradient),
+    so `tensors` holds one dict of state arrays per parameter from then on.
+    """
+
+    def __init__(self, shapes: list[tuple], dtypes: list[str]):
+        self.tensors: list[dict[str, np.ndarray]] = []
         self.shapes = shapes
         self.dtypes = dtypes
         self.t = 0
 
     def __repr__(self) -> str:
         names = ", ".join(self.tensors[0]) if self.tensors else ""
-        return f"OptimizerState(t={self.t}, tensors={len(self.tensors)}, states=[{names}])"
+        return f"OptimizerState(t={self.t}, tensors={len(self.shapes)}, states=[{names}])"
 
 
 class Optimizer(_Compiling):
@@ -144,7 +146,7 @@ class Optimizer(_Compiling):
         self.hyper = self._check_hyper(hyper)
 
     def _step_fn(self, dtype: str):
-        return self.compiled(dtype).module.functions["step"]
+        return self.compiled(dtype).function("step")
 
     def _check_hyper(self, hyper: dict) -> dict:
         for k in hyper:
@@ -176,17 +178,17 @@ class Optimizer(_Compiling):
         return dtype
 
     def init(self, params) -> OptimizerState:
-        """Create the state of every tensor (the declaration's `state … = …` initialisers)."""
+        """The state for these parameters; its arrays are created on the first step."""
         params = self._params(params)
-        tensors, dtypes = [], []
-        for i, p in enumerate(params):
-            dtype = self._tensor_dtype(i, p)
-            init = self.compiled(dtype).module.functions["init"]
-            args = [p] + ([np.zeros_like(p)] if init.attrs.get("grad") else []) + self._hyper_args(dtype, {})
-            values = self.executable(dtype).run("init", args)
-            tensors.append({k: np.array(v, copy=True) for k, v in zip(init.attrs["states"], values)})
-            dtypes.append(dtype)
-        return OptimizerState(tensors, [p.shape for p in params], dtypes)
+        dtypes = [self._tensor_dtype(i, p) for i, p in enumerate(params)]
+        return OptimizerState([p.shape for p in params], dtypes)
+
+    def _create_state(self, params, grads, state: OptimizerState, hyper_args: dict) -> None:
+        for p, g, dtype in zip(params, grads, state.dtypes):
+            init = self.compiled(dtype).function("init")
+            args = [p] + ([g] if init.attrs.get("grad") else []) + hyper_args[dtype]
+            values = self.executable(dtype).run(init.name, args)
+            state.tensors.append({k: np.array(v, copy=True) for k, v in zip(init.attrs["states"], values)})
 
     def _hyper_args(self, dtype: str, overrides: dict) -> list:
         step = self._step_fn(dtype)
@@ -200,13 +202,15 @@ class Optimizer(_Compiling):
         params, grads = self._params(params), self._params(grads)
         self._check_step(params, grads, state)
         self._check_hyper(hyper)
+        args_by_dtype = {d: self._hyper_args(d, hyper) for d in set(state.dtypes)}
+        if state.t == 0:
+            self._create_state(params, grads, state, args_by_dtype)
         state.t += 1
         t = np.int64(state.t)
-        args_by_dtype = {d: self._hyper_args(d, hyper) for d in set(state.dtypes)}
         for p, g, tensor, dtype in zip(params, grads, state.tensors, state.dtypes):
             step = self._step_fn(dtype)
             args = [p] + ([g] if step.attrs.get("grad") else []) + list(tensor.values()) + args_by_dtype[dtype] + [t]
-            new_p, *new_states = self.executable(dtype).run("step", args)
+            new_p, *new_states = self.executable(dtype).run(step.name, args)
             p[...] = new_p
             for k, v in zip(tensor, new_states):
                 tensor[k] = np.array(v, copy=True) if np.shape(v) != np.shape(tensor[k]) else _assign(tensor[k], v)
@@ -214,8 +218,8 @@ class Optimizer(_Compiling):
     def _check_step(self, params, grads, state: OptimizerState) -> None:
         if not isinstance(state, OptimizerState):
             raise OptcError("state must be the OptimizerState returned by init(params)")
-        if len(params) != len(state.tensors):
-            raise OptcError(f"state was created for {len(state.tensors)} tensors but {len(params)} params were given")
+        if len(params) != len(state.shapes):
+            raise OptcError(f"state was created for {len(state.shapes)} tensors but {len(params)} params were given")
         if len(grads) != len(params):
             raise OptcError(f"{len(params)} params but {len(grads)} grads")
         for i, (p, g) in enumerate(zip(params, grads)):

@@ -36,6 +36,10 @@ class Compiled:
     def name(self) -> str:
         return self.decl.name
 
+    def function(self, role: str = "entry"):
+        """The optimized function playing `role`: 'entry' (a solver), 'init' or 'step' (an optimizer)."""
+        return self.module.functions[self.module.attrs[role]]
+
 
 def compile_source(source, name: str | None = None, kind: str | None = None, dtype: str = "f64") -> Compiled:
     """Parse, check, lower and optimize a declaration (a stdlib name or a path)."""

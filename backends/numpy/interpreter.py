@@ -63,7 +63,7 @@ def _run_loop(module: Module, op: Op, operands: list, env: dict, progress: Progr
     n_carried = len(carried)
     until = op.attrs.get("until", False)
     names = op.attrs.get("trace_names", ())
-    traces: list[list] = [[] for _ in names]
+    traces: list[list] = [[] for _ in op.attrs.get("trace_dtypes", ())]
     iterations, converged = 0, False
     total = max(0, int(hi) - int(lo))
     for k in range(int(lo), int(hi)):

@@ -1,0 +1,707 @@
+"""LLVM code generation for whole IR functions (solvers, and optimizers with reductions).
+
+Each IR function becomes one native function with a fixed ABI:
+
+    i32 name(i8** inputs, i64* input_shapes, i8** outputs, i64* output_shapes, i8* progress)
+
+`inputs[i]` points at argument i (a scalar's value, or a tensor's contiguous data);
+`input_shapes` lists every tensor argument's dims in order. The function `malloc`s each result
+(the caller copies and frees it) and writes result dims to `output_shapes`. It returns 0, or
+1 + the index of the op that failed (an index out of range, a shape mismatch at run time), so
+the caller can report the user's line. `progress`, if not null, is called after each iteration
+of the outermost loop with the iteration, the maximum and the latest trace values.
+
+Tensors are (pointer, dims, strides) views, so `A[:, j]`, `x[a:b]` and `A.T` cost nothing.
+Elementwise ops are fused: consecutive elementwise ops of one shape form a group computed in a
+single loop, and only values used outside the group are stored. Loops carry states in buffers
+of their own; reductions, products and indexing are loops of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llvmlite import ir
+
+from optc.backends.llvm import loops as L
+from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, convert, intrinsic
+from optc.errors import InternalError
+from optc.ir.core import Block, Function, Op, Value
+from optc.ir.ops import OPS
+
+I32 = ir.IntType(32)
+PTR = L.PTR
+ENTRY_TYPE = ir.FunctionType(I32, [PTR.as_pointer(), I64.as_pointer(), PTR.as_pointer(), I64.as_pointer(), PTR])
+PROGRESS_TYPE = ir.FunctionType(ir.VoidType(), [I64, I64, ir.DoubleType().as_pointer()])
+UNSUPPORTED: set[str] = {"call"}
+ELEMENT_SIZE = {"f64": 8, "f32": 4, "i64": 8, "bool": 1}  # removed by the inline pass before code generation
+
+
+@dataclass
+class Tensor:
+    """A tensor during code generation: element pointer, dims and strides (in elements)."""
+
+    ptr: ir.Value
+    dims: list
+    strides: list
+    dtype: str
+    contiguous: bool
+
+    @property
+    def rank(self) -> int:
+        return len(self.dims)
+
+
+def _i64(v: int) -> ir.Constant:
+    return ir.Constant(I64, v)
+
+
+def contiguous_strides(b: ir.IRBuilder, dims: list) -> list:
+    """Row-major strides of a shape."""
+    strides = [_i64(1)] * len(dims)
+    for k in range(len(dims) - 2, -1, -1):
+        strides[k] = b.mul(strides[k + 1], dims[k + 1])
+    return strides
+
+
+def numel(b: ir.IRBuilder, dims: list):
+    n = _i64(1)
+    for d in dims:
+        n = b.mul(n, d)
+    return n
+
+
+class ErrorSites:
+    """Ops that can fail at run time; a failing op returns 1 + its index here."""
+
+    def __init__(self) -> None:
+        self.sites: list[tuple[Op, str]] = []
+
+    def add(self, op: Op, message: str) -> int:
+        self.sites.append((op, message))
+        return len(self.sites)
+
+
+class FunctionCodegen:
+    """Generates one IR function into an llvmlite module."""
+
+    def __init__(self, module: ir.Module, fn: Function, symbol: str, errors: ErrorSites):
+        self.module = module
+        self.fn = fn
+        self.errors = errors
+        self.func = ir.Function(module, ENTRY_TYPE, symbol)
+        self.env: dict[Value, object] = {}
+        self.owned: list[list] = [[]]  # buffers to free, per scope
+        self.uses = _use_counts(fn.body)
+        self.progress = None
+        self.depth = 0
+
+    # ---------------------------------------------------------------- entry and exit
+
+    def generate(self) -> None:
+        ins, in_shapes, outs, out_shapes, progress = self.func.args
+        entry = self.func.append_basic_block("entry")
+        self.b = ir.IRBuilder(entry)
+        self.progress = progress
+        offset = 0
+        for i, p in enumerate(self.fn.params):
+            raw = self.b.load(self.b.gep(ins, [_i64(i)]))
+            if p.type.is_scalar:
+                ptr = self.b.bitcast(raw, MEM_TYPES[p.type.dtype].as_pointer())
+                self.env[p] = self.load_scalar(ptr, p.type.dtype)
+                continue
+            rank = 1 if p.type.shape is None else len(p.type.shape)
+            dims = [self.b.load(self.b.gep(in_shapes, [_i64(offset + k)])) for k in range(rank)]
+            offset += rank
+            ptr = self.b.bitcast(raw, MEM_TYPES[p.type.dtype].as_pointer())
+            self.env[p] = Tensor(ptr, dims, contiguous_strides(self.b, dims), p.type.dtype, True)
+        self.block(self.fn.body.ops)
+        offset = 0
+        keep = set()
+        for i, v in enumerate(self.fn.body.results):
+            value = self.env[v]
+            slot = self.b.gep(outs, [_i64(i)])
+            if isinstance(value, Tensor):
+                # Each output gets a buffer of its own: copy views, inputs and repeated results.
+                reuse = self._is_owned(value) and id(value.ptr) not in keep
+                out = value if reuse else self.materialize(value, owned=False)
+                keep.add(id(out.ptr))
+                for k, d in enumerate(out.dims):
+                    self.b.store(d, self.b.gep(out_shapes, [_i64(offset + k)]))
+                offset += out.rank
+                self.b.store(self.b.bitcast(out.ptr, PTR), slot)
+            else:
+                dtype = v.type.dtype
+                buf = self.b.bitcast(L.malloc(self.b, _i64(8)), MEM_TYPES[dtype].as_pointer())
+                self.store_scalar(value, buf, dtype)
+                self.b.store(self.b.bitcast(buf, PTR), slot)
+        for ptr in self.owned[0]:
+            if id(ptr) not in keep:
+                L.free(self.b, ptr)
+        self.b.ret(ir.Constant(I32, 0))
+
+    def _is_owned(self, t: Tensor) -> bool:
+        return t.contiguous and any(p is t.ptr for p in self.owned[-1])
+
+    # ---------------------------------------------------------------- memory
+
+    def load_scalar(self, ptr, dtype: str):
+        v = self.b.load(ptr)
+        return self.b.trunc(v, I1) if dtype == "bool" else v
+
+    def store_scalar(self, value, ptr, dtype: str) -> None:
+        self.b.store(self.b.zext(value, I8) if dtype == "bool" else value, ptr)
+
+    def alloc(self, dims: list, dtype: str, owned: bool = True) -> Tensor:
+        """A fresh contiguous buffer (freed at the end of the current scope if `owned`)."""
+        n = numel(self.b, dims)
+        size = ELEMENT_SIZE[dtype]
+        raw = L.malloc(self.b, self.b.mul(n, _i64(size)))
+        ptr = self.b.bitcast(raw, MEM_TYPES[dtype].as_pointer())
+        if owned:
+            self.owned[-1].append(ptr)
+        return Tensor(ptr, list(dims), contiguous_strides(self.b, dims), dtype, True)
+
+    def element_ptr(self, t: Tensor, idx: list):
+        offset = _i64(0)
+        for i, s in zip(idx, t.strides):
+            offset = self.b.add(offset, self.b.mul(i, s))
+        return self.b.gep(t.ptr, [offset])
+
+    def materialize(self, t: Tensor, owned: bool = True) -> Tensor:
+        """A contiguous copy of a tensor (view)."""
+        out = self.alloc(t.dims, t.dtype, owned)
+        if t.contiguous:
+            size = ELEMENT_SIZE[t.dtype]
+            L.memcpy(self.b, out.ptr, t.ptr, self.b.mul(numel(self.b, t.dims), _i64(size)))
+            return out
+
+        def body(b, idx):
+            b.store(b.load(self.element_ptr(t, idx)), self.element_ptr(out, idx))
+
+        L.nested_loops(self.b, t.dims, body)
+        return out
+
+    def fail_if(self, cond, op: Op, message: str) -> None:
+        """Return the error code of `op` when `cond` holds."""
+        code = self.errors.add(op, message)
+        bad = self.func.append_basic_block("fail")
+        ok = self.func.append_basic_block("ok")
+        self.b.cbranch(cond, bad, ok)
+        self.b.position_at_end(bad)
+        self.b.ret(ir.Constant(I32, code))
+        self.b.position_at_end(ok)
+
+    # ---------------------------------------------------------------- blocks
+
+    def block(self, ops: tuple[Op, ...]) -> None:
+        """Emit a block's ops, fusing runs of elementwise ops of one shape into loops."""
+        groups: dict[tuple, list[Op]] = {}
+        member: dict[Value, tuple] = {}
+
+        def flush(key):
+            ops_ = groups.pop(key)
+            for op in ops_:
+                for r in op.results:
+                    member.pop(r, None)
+            self.fused(ops_)
+
+        for op in ops:
+            category = OPS[op.opcode].category
+            tensor_result = category == "elementwise" and not op.results[0].type.is_scalar
+            key = _shape_key(op.results[0].type) if tensor_result else None
+            for v in op.operands:
+                k = member.get(v)
+                if k is not None and k != key:
+                    flush(k)
+            if tensor_result:
+                groups.setdefault(key, []).append(op)
+                for r in op.results:
+                    member[r] = key
+                continue
+            for region in op.regions:  # a loop reading an open group's value needs it stored
+                for v in _free_values(region):
+                    k = member.get(v)
+                    if k is not None:
+                        flush(k)
+            self.op(op)
+        for key in list(groups):
+            flush(key)
+
+    def op(self, op: Op) -> None:
+        method = getattr(self, f"op_{op.opcode}", None)
+        if op.opcode in SCALAR_RULES and OPS[op.opcode].category == "elementwise":
+            args = [self.env[v] for v in op.operands]
+            dtype = op.operands[0].type.dtype if op.operands else op.results[0].type.dtype
+            if op.opcode == "select":
+                dtype = op.operands[1].type.dtype
+            self.env[op.results[0]] = SCALAR_RULES[op.opcode](self.b, op, dtype, *args)
+            return
+        if method is None:
+            raise InternalError(f"the llvm backend has no rule for `{op.opcode}` (at {op.where()})")
+        result = method(op, *[self.env[v] for v in op.operands])
+        if op.opcode != "loop":
+            self.env[op.results[0]] = result
+
+    # ---------------------------------------------------------------- fused elementwise groups
+
+    def fused(self, group: list[Op]) -> None:
+        """One loop computing a group of elementwise ops of the same shape."""
+        produced = {r for op in group for r in op.results}
+        outputs = [op.results[0] for op in group if self.uses.get(op.results[0], 0) > _internal_uses(op.results[0], group)]
+        inputs = []
+        for op in group:
+            for v in op.operands:
+                if v not in produced and v not in inputs and isinstance(self.env[v], Tensor):
+                    inputs.append(v)
+        out_type = group[-1].results[0].type
+        dims = self.group_dims(out_type, inputs, group)
+        out_tensors = {v: self.alloc(dims, v.type.dtype) for v in outputs}
+        in_tensors = {v: self.env[v] for v in inputs}
+        flat = all(t.contiguous and v.type.shape == out_type.shape for v, t in in_tensors.items())
+        rank = len(dims)
+
+        def element(b: ir.IRBuilder, idx: list) -> None:
+            local: dict[Value, object] = {}
+
+            def read(v: Value):
+                if v in local:
+                    return local[v]
+                t = in_tensors.get(v)
+                if t is None:
+                    return self.env[v]  # a scalar from outside the loop
+                if flat:
+                    ptr = b.gep(t.ptr, idx)
+                else:
+                    offset = _i64(0)
+                    shift = rank - t.rank
+                    for k in range(t.rank):
+                        if _static_one(v.type, k):
+                            continue
+                        offset = b.add(offset, b.mul(idx[shift + k], t.strides[k]))
+                    ptr = b.gep(t.ptr, [offset])
+                value = b.load(ptr)
+                return b.trunc(value, I1) if t.dtype == "bool" else value
+
+            for op in group:
+                args = [read(v) for v in op.operands]
+                dtype = op.operands[1].type.dtype if op.opcode == "select" else op.operands[0].type.dtype
+                local[op.results[0]] = SCALAR_RULES[op.opcode](b, op, dtype, *args)
+            for v, t in out_tensors.items():
+                ptr = b.gep(t.ptr, idx) if flat else b.gep(t.ptr, [_flat_index(b, idx, t.strides)])
+                value = local[v]
+                b.store(b.zext(value, I8) if t.dtype == "bool" else value, ptr)
+
+        if flat:
+            L.counted_loop(self.b, _i64(0), numel(self.b, dims), lambda b, i: element(b, [i]))
+        else:
+            L.nested_loops(self.b, dims, element)
+        for v, t in out_tensors.items():
+            self.env[v] = t
+
+    def group_dims(self, out_type, inputs: list[Value], group: list[Op]) -> list:
+        """Runtime dims of a group's shape, checking operands whose dims are not known equal."""
+        shape = out_type.shape if out_type.shape is not None else (None,)
+        rank = len(shape)
+        dims: list = [None] * rank
+        for k in range(rank):
+            if isinstance(shape[k], int):
+                dims[k] = _i64(shape[k])
+        for v in inputs:
+            t = self.env[v]
+            vshape = v.type.shape if v.type.shape is not None else (None,)
+            shift = rank - len(vshape)
+            for k in range(len(vshape)):
+                if _static_one(v.type, k):
+                    continue
+                if dims[shift + k] is None:
+                    dims[shift + k] = t.dims[k]
+                elif not (isinstance(vshape[k], str) and vshape[k] == shape[shift + k] and vshape[k] != "?"):
+                    if not isinstance(vshape[k], int):
+                        self.fail_if(self.b.icmp_signed("!=", t.dims[k], dims[shift + k]), group[0],
+                                     "operands have different lengths")
+        if any(d is None for d in dims):
+            raise InternalError(f"cannot determine the shape {out_type} of a fused group at {group[0].where()}")
+        return dims
+
+    # ---------------------------------------------------------------- constants and shapes
+
+    def op_const(self, op: Op):
+        return const(op.attrs["dtype"], op.attrs["value"])
+
+    def op_dimsize(self, op: Op, x):
+        return x.dims[op.attrs["axis"] % x.rank]
+
+    def op_numel(self, op: Op, x):
+        return numel(self.b, x.dims) if isinstance(x, Tensor) else _i64(1)
+
+    def op_full(self, op: Op, value, *dims):
+        for d in dims:
+            self.fail_if(self.b.icmp_signed("<", d, _i64(0)), op, "a dimension is negative")
+        out = self.alloc(list(dims), op.results[0].type.dtype)
+        self._fill(out, value)
+        return out
+
+    def op_full_like(self, op: Op, like, value):
+        if not isinstance(like, Tensor):
+            return value
+        out = self.alloc(like.dims, op.results[0].type.dtype)
+        self._fill(out, value)
+        return out
+
+    def _fill(self, out: Tensor, value) -> None:
+        stored = self.b.zext(value, I8) if out.dtype == "bool" else value
+        L.counted_loop(self.b, _i64(0), numel(self.b, out.dims), lambda b, i: b.store(stored, b.gep(out.ptr, [i])))
+
+    def op_eye(self, op: Op, n):
+        dtype = op.attrs["dtype"]
+        out = self.alloc([n, n], dtype)
+        self._fill(out, const(dtype, 0))
+        one = const(dtype, 1)
+        L.counted_loop(self.b, _i64(0), n, lambda b, i: b.store(one, b.gep(out.ptr, [b.mul(i, b.add(n, _i64(1)))])))
+        return out
+
+    # ---------------------------------------------------------------- indexing
+
+    def _index_view(self, op: Op, x: Tensor, indices):
+        """(offset pointer, dims, strides) of `x[spec]`, bounds-checked."""
+        spec = op.attrs["spec"]
+        offset, dims, strides, k = _i64(0), [], [], 0
+        for axis, c in enumerate(spec):
+            n, s = x.dims[axis], x.strides[axis]
+            if c == ":":
+                dims.append(n)
+                strides.append(s)
+                continue
+            if c == "i":
+                i = indices[k]
+                k += 1
+                i = self.b.select(self.b.icmp_signed("<", i, _i64(0)), self.b.add(i, n), i)
+                bad = self.b.or_(self.b.icmp_signed("<", i, _i64(0)), self.b.icmp_signed(">=", i, n))
+                self.fail_if(bad, op, f"index out of range on axis {axis}")
+                offset = self.b.add(offset, self.b.mul(i, s))
+                continue
+            lo, hi = self._clamp(indices[k], n), self._clamp(indices[k + 1], n)
+            k += 2
+            length = self.b.sub(hi, lo)
+            length = self.b.select(self.b.icmp_signed("<", length, _i64(0)), _i64(0), length)
+            offset = self.b.add(offset, self.b.mul(lo, s))
+            dims.append(length)
+            strides.append(s)
+        return self.b.gep(x.ptr, [offset]), dims, strides
+
+    def _clamp(self, i, n):
+        """Python's slice-bound rule: negative counts from the end, then clamp to [0, n]."""
+        i = self.b.select(self.b.icmp_signed("<", i, _i64(0)), self.b.add(i, n), i)
+        i = self.b.select(self.b.icmp_signed("<", i, _i64(0)), _i64(0), i)
+        return self.b.select(self.b.icmp_signed(">", i, n), n, i)
+
+    def op_index(self, op: Op, x: Tensor, *indices):
+        ptr, dims, strides = self._index_view(op, x, indices)
+        if not dims:
+            return self.load_scalar(ptr, x.dtype)
+        # Leading integer indices then whole axes keep a contiguous tensor contiguous.
+        contiguous = x.contiguous and set(op.attrs["spec"].lstrip("i")) <= {":"}
+        return Tensor(ptr, dims, strides, x.dtype, contiguous)
+
+    def op_setindex(self, op: Op, x: Tensor, v, *indices):
+        out = self.materialize(x)
+        ptr, dims, strides = self._index_view(op, out, indices)
+        if not dims:
+            self.store_scalar(v, ptr, x.dtype)
+            return out
+        target = Tensor(ptr, dims, strides, x.dtype, False)
+        if not isinstance(v, Tensor):
+            L.nested_loops(self.b, dims, lambda b, idx: self.store_scalar(v, self.element_ptr(target, idx), x.dtype))
+            return out
+        shift = len(dims) - v.rank
+        for k in range(v.rank):
+            if not _static_one(op.operands[1].type, k):
+                self.fail_if(self.b.icmp_signed("!=", v.dims[k], dims[shift + k]), op, "the value does not fit the indexed part")
+
+        def body(b, idx):
+            src_idx = [_i64(0) if _static_one(op.operands[1].type, k) else idx[shift + k] for k in range(v.rank)]
+            b.store(b.load(self.element_ptr(v, src_idx)), self.element_ptr(target, idx))
+
+        L.nested_loops(self.b, dims, body)
+        return out
+
+    def op_transpose(self, op: Op, x: Tensor):
+        return Tensor(x.ptr, x.dims[::-1], x.strides[::-1], x.dtype, False)
+
+    # ---------------------------------------------------------------- reductions
+
+    def _reduce(self, op: Op, x: Tensor, init, combine, finish=None):
+        """Reduce over `axis` (None: all elements) with `combine(b, acc, value) -> acc`."""
+        dtype = op.results[0].type.dtype
+        axis = op.attrs.get("axis")
+        acc_ptr = self._entry_alloca(LL_TYPES[dtype] if dtype != "bool" else I1)
+        if axis is None:
+            self.b.store(init, acc_ptr)
+
+            def body(b, idx):
+                b.store(combine(b, b.load(acc_ptr), self._load(x, idx)), acc_ptr)
+
+            L.nested_loops(self.b, x.dims, body)
+            result = self.b.load(acc_ptr)
+            return finish(self.b, result) if finish else result
+        axis %= x.rank
+        out_dims = x.dims[:axis] + x.dims[axis + 1 :]
+        out = self.alloc(out_dims, dtype)
+
+        def outer(b, idx):
+            b.store(init, acc_ptr)
+
+            def inner(b, j):
+                full = idx[:axis] + [j] + idx[axis:]
+                b.store(combine(b, b.load(acc_ptr), self._load(x, full)), acc_ptr)
+
+            L.counted_loop(b, _i64(0), x.dims[axis], inner, "r")
+            result = b.load(acc_ptr)
+            b.store(finish(b, result) if finish else result, self.element_ptr(out, idx))
+
+        L.nested_loops(self.b, out_dims, outer)
+        return out
+
+    def _load(self, t: Tensor, idx):
+        v = self.b.load(self.element_ptr(t, idx))
+        return self.b.trunc(v, I1) if t.dtype == "bool" else v
+
+    def _entry_alloca(self, ty):
+        """An alloca in the entry block (so LLVM promotes it to registers)."""
+        with self.b.goto_entry_block():
+            return self.b.alloca(ty)
+
+    def op_reduce_sum(self, op: Op, x: Tensor):
+        dtype = x.dtype
+        add = (lambda b, a, v: b.fadd(a, v)) if dtype in ("f32", "f64") else (lambda b, a, v: b.add(a, v))
+        return self._reduce(op, x, const(dtype, 0), add)
+
+    def _minmax(self, op: Op, x: Tensor, kind: str):
+        dtype = x.dtype
+        self.fail_if(self.b.icmp_signed("==", numel(self.b, x.dims), _i64(0)), op, f"{kind} of an empty tensor")
+        if dtype in ("f32", "f64"):
+            init = const(dtype, float("-inf") if kind == "maximum" else float("inf"))
+            return self._reduce(op, x, init, lambda b, a, v: intrinsic(b, kind, dtype, a, v))
+        init = const(dtype, -(2**63) if kind == "maximum" else 2**63 - 1)
+        cmp = ">" if kind == "maximum" else "<"
+        return self._reduce(op, x, init, lambda b, a, v: b.select(b.icmp_signed(cmp, v, a), v, a))
+
+    def op_reduce_max(self, op: Op, x: Tensor):
+        return self._minmax(op, x, "maximum")
+
+    def op_reduce_min(self, op: Op, x: Tensor):
+        return self._minmax(op, x, "minimum")
+
+    def op_logsumexp(self, op: Op, x: Tensor):
+        dtype = x.dtype
+        mx = self._reduce(op, x, const(dtype, float("-inf")), lambda b, a, v: intrinsic(b, "maximum", dtype, a, v))
+        axis = op.attrs.get("axis")
+        zero = const(dtype, 0)
+
+        def shift_of(b, m):
+            finite = b.fcmp_ordered("<", intrinsic(b, "fabs", dtype, m), const(dtype, float("inf")))
+            return b.select(finite, m, zero)
+
+        if axis is None:
+            shift = shift_of(self.b, mx)
+            total = self._reduce(op, x, zero, lambda b, a, v: b.fadd(a, intrinsic(b, "exp", dtype, b.fsub(v, shift))))
+            return self.b.fadd(intrinsic(self.b, "log", dtype, total), shift)
+        axis %= x.rank
+        out = self.alloc(mx.dims, dtype)
+        acc_ptr = self._entry_alloca(LL_TYPES[dtype])
+
+        def outer(b, idx):
+            shift = shift_of(b, b.load(self.element_ptr(mx, idx)))
+            b.store(zero, acc_ptr)
+
+            def inner(b, j):
+                v = self._load(x, idx[:axis] + [j] + idx[axis:])
+                b.store(b.fadd(b.load(acc_ptr), intrinsic(b, "exp", dtype, b.fsub(v, shift))), acc_ptr)
+
+            L.counted_loop(b, _i64(0), x.dims[axis], inner, "r")
+            b.store(b.fadd(intrinsic(b, "log", dtype, b.load(acc_ptr)), shift), self.element_ptr(out, idx))
+
+        L.nested_loops(self.b, mx.dims, outer)
+        return out
+
+    def _arg(self, op: Op, x: Tensor, kind: str):
+        self.fail_if(self.b.icmp_signed("==", numel(self.b, x.dims), _i64(0)), op, f"{op.opcode} of an empty tensor")
+        dtype = x.dtype
+        axis = op.attrs.get("axis")
+        best_ptr = self._entry_alloca(LL_TYPES[dtype])
+        at_ptr = self._entry_alloca(I64)
+        cmp = ">" if kind == "max" else "<"
+
+        def better(b, v, best):
+            if dtype in ("f32", "f64"):
+                v_nan = b.fcmp_unordered("uno", v, v)
+                best_nan = b.fcmp_unordered("uno", best, best)
+                return b.and_(b.not_(best_nan), b.or_(v_nan, b.fcmp_ordered(cmp, v, best)))
+            return b.icmp_signed(cmp, v, best)
+
+        def scan(b, get, n):
+            b.store(get(b, _i64(0)), best_ptr)
+            b.store(_i64(0), at_ptr)
+
+            def step(b, j):
+                v = get(b, j)
+                take = better(b, v, b.load(best_ptr))
+                b.store(b.select(take, v, b.load(best_ptr)), best_ptr)
+                b.store(b.select(take, j, b.load(at_ptr)), at_ptr)
+
+            L.counted_loop(b, _i64(1), n, step, "a")
+            return b.load(at_ptr)
+
+        if axis is None:
+            flat = self.materialize(x) if not x.contiguous else x
+            return scan(self.b, lambda b, j: self._load(flat, [j]), numel(self.b, x.dims))
+        axis %= x.rank
+        out_dims = x.dims[:axis] + x.dims[axis + 1 :]
+        out = self.alloc(out_dims, "i64")
+
+        def outer(b, idx):
+            at = scan(b, lambda b, j: self._load(x, idx[:axis] + [j] + idx[axis:]), x.dims[axis])
+            b.store(at, self.element_ptr(out, idx))
+
+        L.nested_loops(self.b, out_dims, outer)
+        return out
+
+    def op_argmax(self, op: Op, x: Tensor):
+        return self._arg(op, x, "max")
+
+    def op_argmin(self, op: Op, x: Tensor):
+        return self._arg(op, x, "min")
+
+    # ---------------------------------------------------------------- linear algebra
+
+    def _sum_loop(self, dtype, n, term):
+        acc = self._entry_alloca(LL_TYPES[dtype])
+        self.b.store(const(dtype, 0), acc)
+        L.counted_loop(self.b, _i64(0), n, lambda b, k: b.store(b.fadd(b.load(acc), term(b, k)), acc), "k")
+        return self.b.load(acc)
+
+    def op_dot(self, op: Op, x: Tensor, y: Tensor):
+        self._check_inner(op, x.dims[0], y.dims[0])
+        return self._sum_loop(x.dtype, x.dims[0], lambda b, k: b.fmul(self._load(x, [k]), self._load(y, [k])))
+
+    def _check_inner(self, op: Op, a, b) -> None:
+        self.fail_if(self.b.icmp_signed("!=", a, b), op, "inner dimensions differ")
+
+    def op_matvec(self, op: Op, a: Tensor, x: Tensor):
+        m, n = a.dims
+        self._check_inner(op, n, x.dims[0])
+        out = self.alloc([m], a.dtype)
+        acc = self._entry_alloca(LL_TYPES[a.dtype])
+
+        def row(b, i):
+            b.store(const(a.dtype, 0), acc)
+            L.counted_loop(b, _i64(0), n, lambda b, j: b.store(
+                b.fadd(b.load(acc), b.fmul(self._load(a, [i, j]), self._load(x, [j]))), acc), "j")
+            b.store(b.load(acc), b.gep(out.ptr, [i]))
+
+        L.counted_loop(self.b, _i64(0), m, row, "i")
+        return out
+
+    def op_vecmat(self, op: Op, x: Tensor, a: Tensor):
+        m, n = a.dims
+        self._check_inner(op, x.dims[0], m)
+        out = self.alloc([n], a.dtype)
+        self._fill(out, const(a.dtype, 0))
+
+        def row(b, i):
+            xi = self._load(x, [i])
+            L.counted_loop(b, _i64(0), n, lambda b, j: b.store(
+                b.fadd(b.load(b.gep(out.ptr, [j])), b.fmul(xi, self._load(a, [i, j]))), b.gep(out.ptr, [j])), "j")
+
+        L.counted_loop(self.b, _i64(0), m, row, "i")
+        return out
+
+    def op_matmul(self, op: Op, a: Tensor, c: Tensor):
+        m, k = a.dims
+        self._check_inner(op, k, c.dims[0])
+        n = c.dims[1]
+        out = self.alloc([m, n], a.dtype)
+        self._fill(out, const(a.dtype, 0))
+
+        def row(b, i):
+            def inner(b, kk):
+                aik = self._load(a, [i, kk])
+                L.counted_loop(b, _i64(0), n, lambda b, j: b.store(
+                    b.fadd(b.load(self.element_ptr(out, [i, j])), b.fmul(aik, self._load(c, [kk, j]))),
+                    self.element_ptr(out, [i, j])), "j")
+
+            L.counted_loop(b, _i64(0), k, inner, "k")
+
+        L.counted_loop(self.b, _i64(0), m, row, "i")
+        return out
+
+    def op_outer(self, op: Op, x: Tensor, y: Tensor):
+        out = self.alloc([x.dims[0], y.dims[0]], x.dtype)
+        L.nested_loops(self.b, out.dims, lambda b, idx: b.store(
+            b.fmul(self._load(x, [idx[0]]), self._load(y, [idx[1]])), self.element_ptr(out, idx)))
+        return out
+
+    # ---------------------------------------------------------------- loops
+
+    def op_loop(self, op: Op, lo, hi, *init):
+        from optc.backends.llvm.loop_codegen import emit_loop
+
+        emit_loop(self, op, lo, hi, list(init))
+
+    def op_call(self, op: Op, *args):
+        raise InternalError(f"`call` reached the llvm backend (the inline pass should remove it) at {op.where()}")
+
+
+# ---------------------------------------------------------------- analysis helpers
+
+
+def _use_counts(block: Block) -> dict[Value, int]:
+    """How many times each value is read in a block and its regions (results count as uses)."""
+    counts: dict[Value, int] = {}
+
+    def visit(blk: Block):
+        for op in blk.ops:
+            for v in op.operands:
+                counts[v] = counts.get(v, 0) + 1
+            for region in op.regions:
+                visit(region)
+        for v in blk.results:
+            counts[v] = counts.get(v, 0) + 1
+
+    visit(block)
+    return counts
+
+
+def _internal_uses(v: Value, group: list[Op]) -> int:
+    return sum(1 for op in group for x in op.operands if x is v)
+
+
+def _free_values(region: Block) -> set[Value]:
+    """Values a region reads that it does not define."""
+    defined = set(region.args)
+    read: set[Value] = set()
+    for op in region.walk():
+        defined.update(op.results)
+        for r in op.regions:
+            defined.update(r.args)
+    for op in region.walk():
+        read.update(v for v in op.operands if v not in defined)
+    read.update(v for v in region.results if v not in defined)
+    return read
+
+
+def _shape_key(t) -> tuple:
+    return ("any",) if t.shape is None else tuple(str(d) for d in t.shape)
+
+
+def _static_one(t, k: int) -> bool:
+    """Whether axis k of a value's type is the literal 1 (a broadcast axis)."""
+    return t.shape is not None and t.shape[k] == 1
+
+
+def _flat_index(b: ir.IRBuilder, idx: list, strides: list):
+    offset = _i64(0)
+    for i, s in zip(idx, strides):
+        offset = b.add(offset, b.mul(i, s))
+    return offset
