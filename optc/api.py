@@ -128,6 +128,9 @@ class OptimizerState:
         self.shapes = shapes
         self.dtypes = dtypes
         self.t = 0
+        self._plan = None
+        self._plan_key = None
+        self._plan_refs = None
 
     def __repr__(self) -> str:
         names = ", ".join(self.tensors[0]) if self.tensors else ""
@@ -144,6 +147,7 @@ class Optimizer(_Compiling):
         super().__init__(source, name, backend, dtype)
         self.defaults = dict(self._step_fn(self.dtype or "f64").attrs["defaults"])
         self.hyper = self._check_hyper(hyper)
+        self._hyper_cache: dict[str, list] = {}
 
     def _step_fn(self, dtype: str):
         return self.compiled(dtype).function("step")
@@ -198,22 +202,57 @@ class Optimizer(_Compiling):
         return [convert_scalar(n, values[n], v.type) for n, v in zip(step.attrs["hyper_names"], hyper_params)]
 
     def step(self, params, grads, state: OptimizerState, **hyper) -> None:
-        """Apply one update to every tensor in place; hyperparameters may be overridden per call."""
+        """Apply one update to every tensor in place; hyperparameters may be overridden per call.
+
+        The first call with a given list of params and grads validates them and prepares the
+        native call (pointer tables); later calls with the same arrays skip straight to it.
+        """
         params, grads = self._params(params), self._params(grads)
-        self._check_step(params, grads, state)
-        self._check_hyper(hyper)
-        args_by_dtype = {d: self._hyper_args(d, hyper) for d in set(state.dtypes)}
-        if state.t == 0:
-            self._create_state(params, grads, state, args_by_dtype)
+        if hyper:
+            self._check_hyper(hyper)
+        key = (tuple(map(id, params)), tuple(map(id, grads)))
+        if state._plan_key != key or state._plan is None:
+            self._check_step(params, grads, state)
+            if state.t == 0:
+                self._create_state(params, grads, state, {d: self._hyper_args(d, hyper) for d in set(state.dtypes)})
+            state._plan = self._plan(params, grads, state)
+            state._plan_key = key
+            state._plan_refs = (params, grads)  # keeps the ids in the key from being reused
         state.t += 1
         t = np.int64(state.t)
-        for p, g, tensor, dtype in zip(params, grads, state.tensors, state.dtypes):
+        for dtype, kernel, work in state._plan:
+            hyper_args = self._hyper_args(dtype, hyper) if hyper else self._default_hyper_args(dtype)
+            if kernel is not None:
+                kernel.set_hypers(hyper_args)
+                kernel.run(work, state.t)
+                continue
             step = self._step_fn(dtype)
-            args = [p] + ([g] if step.attrs.get("grad") else []) + list(tensor.values()) + args_by_dtype[dtype] + [t]
-            new_p, *new_states = self.executable(dtype).run(step.name, args)
-            p[...] = new_p
-            for k, v in zip(tensor, new_states):
-                tensor[k] = np.array(v, copy=True) if np.shape(v) != np.shape(tensor[k]) else _assign(tensor[k], v)
+            for p, g, tensor in work:
+                args = [p] + ([g] if step.attrs.get("grad") else []) + list(tensor.values()) + hyper_args + [t]
+                new_p, *new_states = self.executable(dtype).run(step.name, args)
+                p[...] = new_p
+                for k, v in zip(tensor, new_states):
+                    tensor[k] = np.array(v, copy=True) if np.shape(v) != np.shape(tensor[k]) else _assign(tensor[k], v)
+
+    def _default_hyper_args(self, dtype: str) -> list:
+        cached = self._hyper_cache.get(dtype)
+        if cached is None:
+            cached = self._hyper_cache[dtype] = self._hyper_args(dtype, {})
+        return cached
+
+    def _plan(self, params, grads, state: OptimizerState) -> list:
+        """Per dtype group: (dtype, native multi-tensor kernel or None, its tables or the tensors)."""
+        plan = []
+        for dtype in sorted(set(state.dtypes)):
+            members = [i for i, d in enumerate(state.dtypes) if d == dtype]
+            kernel = getattr(self.executable(dtype), "multi_tensor", None)
+            if kernel is not None:
+                has_grad = self._step_fn(dtype).attrs.get("grad") is not None
+                rows = [[params[i]] + ([grads[i]] if has_grad else []) + list(state.tensors[i].values()) for i in members]
+                plan.append((dtype, kernel, kernel.plan(rows)))
+            else:
+                plan.append((dtype, None, [(params[i], grads[i], state.tensors[i]) for i in members]))
+        return plan
 
     def _check_step(self, params, grads, state: OptimizerState) -> None:
         if not isinstance(state, OptimizerState):

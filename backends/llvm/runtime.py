@@ -92,3 +92,82 @@ class NativeFunction:
 
 def _describe(opcode: str) -> str:
     return {"index": "indexing", "setindex": "an indexed update"}.get(opcode, f"`{opcode}`")
+
+
+KERNEL = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64)
+_SPLIT = 1 << 16  # tensors at least this long are split across threads
+_PARALLEL = 1 << 19  # below this many elements in total, one thread does everything
+
+
+class MultiTensorStep:
+    """The native multi-tensor step of an elementwise optimizer (see `multi_tensor.py`)."""
+
+    def __init__(self, fn: Function, address: int, keepalive, threads: int | None = None):
+        import os
+
+        self.fn = fn
+        self.call = KERNEL(address)
+        self.keepalive = keepalive
+        n_hyper = len(fn.attrs["hyper_names"])
+        self.hyper_params = fn.params[len(fn.params) - 1 - n_hyper : len(fn.params) - 1]
+        self.hyper_buf = np.zeros(max(8 * n_hyper, 8), dtype=np.uint8)
+        self.hyper_key: tuple | None = None
+        self.threads = max(1, threads or os.cpu_count() or 1)
+        self._pool = None
+
+    def set_hypers(self, values: list) -> None:
+        """Write hyperparameter values (NumPy scalars of the right dtypes) into their slots."""
+        key = tuple(values)
+        if key == self.hyper_key:
+            return
+        for i, (param, value) in enumerate(zip(self.hyper_params, values)):
+            dtype = _np(param.type.dtype)
+            self.hyper_buf[8 * i : 8 * i + dtype.itemsize] = np.frombuffer(np.array(value, dtype=dtype).tobytes(), np.uint8)
+        self.hyper_key = key
+
+    def plan(self, rows: list[list[np.ndarray]]):
+        """Pointer tables for tensors given as rows [param, grad?, states...], split across threads."""
+        sizes = [row[0].size for row in rows]
+        total = sum(sizes)
+        n_chunks = self.threads if total >= _PARALLEL else 1
+        tables: list[list] = [[] for _ in range(n_chunks)]
+        loads = [0] * n_chunks
+        for row, n in zip(rows, sizes):
+            if n_chunks > 1 and n >= _SPLIT:
+                bounds = [n * j // n_chunks for j in range(n_chunks + 1)]
+                for j in range(n_chunks):
+                    tables[j].append((row, bounds[j], bounds[j + 1]))
+                    loads[j] += bounds[j + 1] - bounds[j]
+            else:
+                j = loads.index(min(loads))
+                tables[j].append((row, 0, n))
+                loads[j] += n
+        return [self._table(entries) for entries in tables if entries]
+
+    def _table(self, entries):
+        width = len(entries[0][0])
+        ptrs = np.empty(len(entries) * width, dtype=np.uint64)
+        lengths = np.empty(len(entries), dtype=np.int64)
+        for k, (row, lo, hi) in enumerate(entries):
+            for j, arr in enumerate(row):
+                offset = lo * arr.itemsize if arr.ndim else 0
+                ptrs[k * width + j] = arr.ctypes.data + offset
+            lengths[k] = hi - lo
+        return ptrs, lengths, ptrs.ctypes.data, lengths.ctypes.data, len(entries)
+
+    def run(self, tables, t: int) -> None:
+        """One step over every tensor of the plan (threads run the other chunks)."""
+        hyper = self.hyper_buf.ctypes.data
+        if len(tables) == 1:
+            _, _, ptrs, lengths, count = tables[0]
+            self.call(ptrs, lengths, count, hyper, t)
+            return
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.threads - 1)
+        futures = [self._pool.submit(self.call, tb[2], tb[3], tb[4], hyper, t) for tb in tables[1:]]
+        _, _, ptrs, lengths, count = tables[0]
+        self.call(ptrs, lengths, count, hyper, t)
+        for f in futures:
+            f.result()
