@@ -8,6 +8,7 @@ with named messages for the common mistakes (unclosed bracket, missing `}`, `==`
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from optc.dsl import ast
-from optc.errors import OptcError, SourceFile, Span
+from optc.cache import cache_dir
+from optc.errors import OptcError, SourceFile, Span, did_you_mean
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
@@ -41,14 +43,17 @@ class _DropNewlinesInBrackets:
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = (Path(__file__).parent / "grammar.lark").read_text()
-    return Lark(
-        grammar,
+    options = dict(
         parser="lalr",
         lexer="contextual",
         postlex=_DropNewlinesInBrackets(),
         propagate_positions=True,
         maybe_placeholders=True,
     )
+    try:  # Lark keys its cache by the grammar and options: a stale file is never used
+        return Lark(grammar, cache=str(cache_dir() / "grammar.lark.cache"), **options)
+    except OSError:
+        return Lark(grammar, **options)
 
 
 def parse(text: str, filename: str = "<input>") -> ast.Program:
@@ -279,6 +284,12 @@ class _ToAst(Transformer):
 
 
 # ---------------------------------------------------------------- syntax errors
+#
+# Lark reports the first token the grammar cannot take. That token is often not where the
+# mistake is (a `)` forgotten on one line surfaces as an odd token on the next, because the
+# post-lexer joins lines inside brackets), so the messages below look at the brackets still
+# open, the token before, and the terminals the parser would accept (`accepts()`, exact, unlike
+# the LALR lookahead set) to name the mistake and point at it.
 
 _TOKEN_NAMES = {
     "NAME": "a name",
@@ -287,30 +298,76 @@ _TOKEN_NAMES = {
     "_NL": "end of line",
     "$END": "end of file",
     "TYPE_NAME": "a type (real, int, bool, f32, f64)",
-    "PRIME": "`'`",
-    "DOTDOT": "`..`",
     "STRING": "a string",
+}
+_EXPR_START = {"NAME", "INT", "FLOAT", "LPAR", "MINUS", "TRUE", "FALSE", "GRAD", "NOT"}
+_OPERATORS = {"+", "-", "*", "/", "@", "%", "^", "<", "<=", ">", ">=", "==", "!=", "and", "or"}
+_DECL_KEYWORDS = ("use", "fn", "optimizer", "solver")
+_STMT_KEYWORDS = ("param", "grad", "state", "trace", "return", "for")
+
+# Characters people paste from papers or other languages, and what optc spells them as.
+_CHAR_HINTS = {
+    "×": "`*`", "·": "`*`", "÷": "`/`", "−": "`-`", "–": "`-`", "≤": "`<=`", "≥": "`>=`", "≠": "`!=`",
+    "’": "`'`", "′": "`'`", "²": "`^2`", "³": "`^3`", "&": "`and`", "|": "`or`", "!": "`not`",
+}
+# Words from other languages that optc spells differently.
+_WORD_HINTS = {
+    "if": "to choose between values, write `where(cond, a, b)`",
+    "else": "to choose between values, write `where(cond, a, b)`",
+    "elif": "to choose between values, write `where(cond, a, b)`",
+    "while": "loops are written `for k in 0..max_iter until COND { … }`",
+    "def": "functions are declared with `fn name(x: real) -> real = …`",
+    "function": "functions are declared with `fn name(x: real) -> real = …`",
+    "let": "a local is written `name = …`, without `let`",
+    "var": "a local is written `name = …`, without `var`",
+    "const": "a local is written `name = …`, without `const`",
 }
 
 
-def _describe_expected(expected) -> str:
-    names = set()
-    for term in expected:
-        if term in _TOKEN_NAMES:
-            names.add(_TOKEN_NAMES[term])
-        else:
-            try:
-                pattern = _lark().get_terminal(term).pattern
-            except KeyError:
-                continue
-            if pattern.type == "str":
-                names.add(f"`{pattern.value}`")
-    shown = sorted(names)
-    if not shown:
+def _terminal_text(term: str) -> str | None:
+    """How a grammar terminal reads in a message: `+`, `optimizer`, 'a name', …"""
+    if term in _TOKEN_NAMES:
+        return _TOKEN_NAMES[term]
+    try:
+        pattern = _lark().get_terminal(term).pattern
+    except KeyError:
+        return None
+    return f"`{pattern.value}`" if pattern.type == "str" else None
+
+
+def _accepted(err: UnexpectedInput) -> set[str]:
+    """The terminals the parser would accept where it stopped (exact when Lark can tell)."""
+    parser = getattr(err, "interactive_parser", None)
+    if parser is None:
+        return set(getattr(err, "expected", ()) or ())
+    return set(parser.accepts())
+
+
+def _describe_expected(terms: set[str]) -> str:
+    """'; expected …' listing what could come next, grouped ('an expression', 'an operator')."""
+    terms = set(terms)
+    items: list[str] = []
+    if {"NAME", "INT", "LPAR"} <= terms:
+        items.append("an expression")
+        terms -= _EXPR_START
+    texts = {t: _terminal_text(t) for t in terms}
+    operators = {t for t, s in texts.items() if s and s.strip("`") in _OPERATORS}
+    if len(operators) >= 5:
+        items.append("an operator")
+        terms -= operators
+    if "_NL" in terms:
+        terms.discard("SEMICOLON")  # `;` is the other way to end a statement; the line end says it
+    named = sorted({texts[t] for t in terms if texts.get(t)}, key=lambda s: (not s.startswith("`"), s))
+    named = [s for s in named if s != "end of line" and s != "end of file"] + [
+        s for s in ("end of line", "end of file") if s in named
+    ]
+    items += named
+    if not items:
         return ""
-    if len(shown) > 6:
-        shown = shown[:6] + ["..."]
-    return "; expected " + ", ".join(shown)
+    if len(items) > 7:
+        items = items[:6] + ["…"]
+    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+    return "; expected " + listed
 
 
 def _open_brackets(text: str, upto: int) -> list[tuple[str, int]]:
@@ -335,46 +392,138 @@ def _open_brackets(text: str, upto: int) -> list[tuple[str, int]]:
     return stack
 
 
+def _starts_line(text: str, pos: int) -> bool:
+    """Whether only blanks stand between the start of the line and `pos`."""
+    start = text.rfind("\n", 0, pos) + 1
+    return not text[start:pos].strip()
+
+
 def _syntax_error(file: SourceFile, err: UnexpectedInput) -> OptcError:
-    text = file.text
+    """An `OptcError` naming the mistake behind one of Lark's parse errors."""
     if isinstance(err, UnexpectedCharacters):
-        pos = err.pos_in_stream
-        ch = text[pos]
-        if ch in "'":
-            return OptcError("a prime `'` must follow a state's name, as in `x'`", Span(file, pos, pos + 1))
-        return OptcError(f"unexpected character `{ch}`", Span(file, pos, pos + 1))
+        return _bad_character(file, err.pos_in_stream)
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
-        stack = _open_brackets(text, len(text))
-        if stack:
-            br, at = stack[-1]
-            if br == "{":
-                return OptcError("missing `}` to close this block", Span(file, at, at + 1),
-                                 ("the file ends before the block is closed",))
-            return OptcError(f"unclosed `{br}`", Span(file, at, at + 1), (f"expected `{_OPENERS[br]}` before the end of the file",))
-        end = max(0, len(text.rstrip()) - 1)
-        expected = _describe_expected(getattr(err, "expected", ()))
-        return OptcError(f"unexpected end of file{expected}", Span(file, end, end + 1))
+        return _unexpected_end(file, err)
     assert isinstance(err, UnexpectedToken)
+    return _unexpected_token(file, err)
+
+
+def _bad_character(file: SourceFile, pos: int) -> OptcError:
+    text = file.text
+    ch = text[pos]
+    span = Span(file, pos, pos + 1)
+    if ch == "'":
+        return OptcError("a prime `'` must follow a state's name, as in `x'`", span)
+    if ch == '"':
+        return OptcError('unterminated string: this `"` has no closing `"` on its line', span)
+    pair = text[pos : pos + 2]
+    if pair in ("&&", "||"):
+        return OptcError(f"unexpected `{pair}`: write `{'and' if pair == '&&' else 'or'}`", Span(file, pos, pos + 2))
+    if ch in _CHAR_HINTS:
+        return OptcError(f"unexpected character `{ch}`: write {_CHAR_HINTS[ch]}", span)
+    if ch.isalpha():
+        return OptcError(f"unexpected character `{ch}`: names use ASCII letters, digits and `_`", span)
+    if not ch.isprintable():
+        return OptcError(f"unexpected invisible character U+{ord(ch):04X}", span)
+    return OptcError(f"unexpected character `{ch}`", span)
+
+
+def _unexpected_end(file: SourceFile, err: UnexpectedInput) -> OptcError:
+    text = file.text
+    stack = _open_brackets(text, len(text))
+    if stack:
+        br, at = stack[-1]
+        if br == "{":
+            return OptcError("missing `}` to close this block", Span(file, at, at + 1),
+                             ("the file ends before the block is closed",))
+        return OptcError(f"unclosed `{br}`", Span(file, at, at + 1), (f"expected `{_OPENERS[br]}` before the end of the file",))
+    end = max(0, len(text.rstrip()) - 1)
+    return OptcError(f"unexpected end of file{_describe_expected(_accepted(err))}", Span(file, end, end + 1))
+
+
+def _unexpected_token(file: SourceFile, err: UnexpectedToken) -> OptcError:
     tok = err.token
-    pos = tok.start_pos if tok.start_pos is not None else len(text)
+    pos = tok.start_pos if tok.start_pos is not None else len(file.text)
     span = Span(file, pos, max(pos + 1, tok.end_pos or pos + 1))
-    stack = _open_brackets(text, pos)
+    history = getattr(err, "token_history", None) or []
+    prev = history[-1] if history else None
+    accepted = _accepted(err)
+    return (
+        _bracket_error(file, tok, span)
+        or _misspelling(file, tok, prev, span, accepted)
+        or _unexpected(file, tok, prev, span, accepted)
+    )
+
+
+def _bracket_error(file: SourceFile, tok: Token, span: Span) -> OptcError | None:
+    """A closer that matches nothing or the wrong opener, or a `(`/`[` left open at a line end."""
     value = str(tok)
+    stack = _open_brackets(file.text, span.start)
     if value in _CLOSERS:
-        if not stack:
+        if not stack or (stack[-1][0] == "{" and value in ")]"):
             return OptcError(f"unmatched `{value}`", span)
         br, at = stack[-1]
         if _OPENERS[br] != value:
-            return OptcError(f"`{value}` does not close `{br}`", span,
-                             (f"`{br}` opened at {Span(file, at, at + 1)} expects `{_OPENERS[br]}`",))
+            opener = Span(file, at, at + 1)
+            if value == "}":
+                return OptcError(f"unclosed `{br}`", opener, (f"the `}}` at {span} comes before its `{_OPENERS[br]}`",))
+            return OptcError(f"`{value}` does not close `{br}`", span, (f"`{br}` opened at {opener} expects `{_OPENERS[br]}`",))
     if stack and stack[-1][0] in "([":
+        # The post-lexer joined the next line to this one, so its first token is the unexpected one.
         br, at = stack[-1]
-        return OptcError(f"unclosed `{br}`", Span(file, at, at + 1),
-                         (f"expected `{_OPENERS[br]}` before `{value.strip() or tok.type}` at {span}",))
+        if _starts_line(file.text, span.start) and span.line > file.line_col(at)[0]:
+            shown = f"`{value}`" if tok.type != "_NL" else "end of line"
+            return OptcError(f"unclosed `{br}`", Span(file, at, at + 1),
+                             (f"the line ends before its `{_OPENERS[br]}` (the next line starts with {shown} at {span})",))
+    return None
+
+
+def _misspelling(file: SourceFile, tok: Token, prev: Token | None, span: Span, accepted: set[str]) -> OptcError | None:
+    """Mistakes with a known spelling: `==` for `=`, `**`, `if`, `optimiser`, `stat x = …`, …"""
+    text, value, pos = file.text, str(tok), span.start
     if value == "==" or (value == "=" and pos > 0 and text[pos - 1] == "="):
         return OptcError("unexpected `==`: an equation is written with `=`", span)
+    if value == "=" and "`==`" in {_terminal_text(t) for t in accepted}:
+        return OptcError("unexpected `=`: compare with `==`", span)
     if tok.type == "PRIME":
         return OptcError("a prime `'` must follow a state's name, as in `x'`", span)
-    if tok.type == "_NL":
-        return OptcError(f"unexpected end of line{_describe_expected(err.expected)}", span)
-    return OptcError(f"unexpected `{value}`{_describe_expected(err.expected)}", span)
+    if value == "*" and prev is not None and str(prev) == "*" and prev.end_pos == pos:
+        return OptcError("unexpected `**`: a power is written `^`, as in `x^2`", Span(file, pos - 1, pos + 1))
+    if value in _WORD_HINTS:
+        return OptcError(f"`{value}` is not part of the language", span, (_WORD_HINTS[value],))
+    if {"OPTIMIZER", "SOLVER", "FN"} <= accepted and tok.type == "NAME":
+        hint = did_you_mean(value, _DECL_KEYWORDS)
+        return OptcError(f"unexpected `{value}`{hint}: a file holds `use`, `fn`, `optimizer` and `solver` declarations", span)
+    if prev is None or prev.start_pos is None:
+        return None
+    prev_span = Span(file, prev.start_pos, prev.end_pos)
+    if str(prev) in _WORD_HINTS:
+        return OptcError(f"`{prev}` is not part of the language", prev_span, (_WORD_HINTS[str(prev)],))
+    if prev.type == "NAME" and tok.type == "NAME" and _starts_line(text, prev.start_pos):
+        hint = did_you_mean(str(prev), _STMT_KEYWORDS)  # `stat m = …`
+        if hint:
+            return OptcError(f"unexpected `{prev}`{hint}", prev_span,
+                             (f"a statement starts with a name or one of: {', '.join(_STMT_KEYWORDS)}",))
+    if tok.type == "NAME" and "TYPE_NAME" in accepted and "NAME" not in accepted:
+        return OptcError(f"unknown type `{value}`; the types are real, int, bool, f32 and f64", span)
+    return None
+
+
+def _unexpected(file: SourceFile, tok: Token, prev: Token | None, span: Span, accepted: set[str]) -> OptcError:
+    """'unexpected X; expected …', with a note when the likely fix is clear."""
+    value = str(tok)
+    if tok.type in ("_NL", "RBRACE") and "EQUAL" in accepted:
+        declared = re.match(r"\s*(state|trace)\s+([A-Za-z_]\w*)[^=]*$", file.line_text(span.line))
+        if declared:
+            kind, name = declared.groups()
+            what = "an initial value" if kind == "state" else "a value"
+            return OptcError(f"a {kind} needs {what}, as in `{kind} {name} = …`", span)
+    notes = []
+    if prev is not None and prev.type in ("INT", "FLOAT") and tok.type == "NAME" and prev.end_pos == span.start:
+        notes.append(f"a product is written with `*`, as in `{prev} * {value}`")
+    if tok.type == "_NL" and "LBRACE" in accepted:
+        notes.append("a block's `{` goes on the same line as its header")
+    if tok.type == "NAME" and "COMMA" in accepted and prev is not None and prev.type in ("NAME", "RSQB", "TYPE_NAME", "INT", "FLOAT"):
+        notes.append(f"is a `,` missing before `{value}`?")
+    shown = "end of line" if tok.type == "_NL" else f"`{value}`"
+    return OptcError(f"unexpected {shown}{_describe_expected(accepted)}", span, tuple(notes))

@@ -8,6 +8,7 @@ or the CLI (a stdlib name or a path) into a unit and a declaration.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,17 +32,23 @@ class Unit:
     path: Path | None
     fns: dict[str, ast.FnDecl] = field(default_factory=dict)
     decls: dict[str, ast.OptimizerDecl | ast.SolverDecl] = field(default_factory=dict)
+    # Each fn -> the fns visible in the file that declares it: a call inside a fn resolves
+    # there (lexical scoping), so a caller's fn of the same name cannot replace a helper.
+    fn_scopes: dict[ast.FnDecl, dict[str, ast.FnDecl]] = field(default_factory=dict)
 
 
 def load_unit(path: str | Path) -> Unit:
     """Parse a file and resolve its `use` declarations."""
     path = Path(path)
-    return _load(path.resolve(), ())
+    return _load(path.resolve(), {})
 
 
-def _load(path: Path, stack: tuple[Path, ...]) -> Unit:
+def _load(path: Path, loading: dict[Path, Unit]) -> Unit:
+    """The unit of `path`; `loading` holds the units loaded so far in this `load_unit` (a cycle
+    of uses gets the unit being loaded, with its own fns already in place)."""
     program = parse_file(path)
     unit = Unit(program, path)
+    loading[path] = unit
     seen: dict[str, ast.Decl] = {}
     for decl in program.decls:
         if isinstance(decl, ast.Use):
@@ -52,15 +59,16 @@ def _load(path: Path, stack: tuple[Path, ...]) -> Unit:
         seen[decl.name] = decl
         if isinstance(decl, ast.FnDecl):
             unit.fns[decl.name] = decl
+            unit.fn_scopes[decl] = unit.fns
         else:
             unit.decls[decl.name] = decl
     for decl in program.decls:
         if isinstance(decl, ast.Use):
-            _merge_use(unit, decl, path, stack)
+            _merge_use(unit, decl, path, loading)
     return unit
 
 
-def _merge_use(unit: Unit, use: ast.Use, path: Path, stack: tuple[Path, ...]) -> None:
+def _merge_use(unit: Unit, use: ast.Use, path: Path, loading: dict[Path, Unit]) -> None:
     name = use.module if use.module.endswith(".opt") else use.module + ".opt"
     candidates = [path.parent / name, STDLIB_DIR / name]
     found = next((c.resolve() for c in candidates if c.is_file()), None)
@@ -71,9 +79,10 @@ def _merge_use(unit: Unit, use: ast.Use, path: Path, stack: tuple[Path, ...]) ->
             use.span,
             (f"looked for {candidates[0]} and the stdlib's {name}",),
         )
-    if found == path or found in stack:
-        return  # a file using itself, or a cycle of uses: everything is already visible
-    used = _load(found, stack + (path,))
+    if found == path:
+        return  # a file using itself
+    used = loading.get(found) or _load(found, loading)
+    unit.fn_scopes.update(used.fn_scopes)
     for fname, fn in used.fns.items():
         mine = unit.fns.get(fname)
         if mine is not None and mine is not fn and mine.span.file is unit.program.file:
@@ -83,13 +92,18 @@ def _merge_use(unit: Unit, use: ast.Use, path: Path, stack: tuple[Path, ...]) ->
 
 @lru_cache(maxsize=1)
 def stdlib_index() -> dict[str, Path]:
-    """Declaration name -> stdlib file, for every optimizer and solver in the stdlib."""
+    """Declaration name -> stdlib file, for every optimizer and solver in the stdlib.
+
+    Found by scanning the text for `optimizer NAME` / `solver NAME` at the start of a line
+    (parsing every file would cost tens of milliseconds at each start)."""
     index: dict[str, Path] = {}
     for path in sorted(STDLIB_DIR.glob("*.opt")):
-        for decl in parse_file(path).decls:
-            if isinstance(decl, (ast.OptimizerDecl, ast.SolverDecl)):
-                index[decl.name] = path
+        for match in _DECLARATION.finditer(path.read_text()):
+            index[match.group(2)] = path
     return index
+
+
+_DECLARATION = re.compile(r"^[ \t]*(optimizer|solver)[ \t]+([A-Za-z_][A-Za-z_0-9]*)", re.MULTILINE)
 
 
 def resolve_source(source: str | Path, name: str | None = None, kind: str | None = None):

@@ -13,7 +13,6 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from optc.backends import get_backend
-from optc.compiler import Compiled, compile_source
 from optc.errors import OptcError, did_you_mean
 from optc.validate import bind_inputs, convert_scalar, describe, infer_dtype, to_dtype_name
 
@@ -58,11 +57,11 @@ class _Compiling:
         self.source = source
         self.dtype = to_dtype_name(dtype)
         self.backend = get_backend(backend)
-        self._executables: dict[str, tuple[Compiled, Any]] = {}
+        self._executables: dict[str, tuple[Any, Any]] = {}
         first = self.compiled(self.dtype or "f64")  # compile now: errors surface at construction
         self.name = first.name
 
-    def compiled(self, dtype: str) -> Compiled:
+    def compiled(self, dtype: str):
         return self._get(dtype)[0]
 
     def executable(self, dtype: str):
@@ -70,6 +69,8 @@ class _Compiling:
 
     def _get(self, dtype: str):
         if dtype not in self._executables:
+            from optc.compiler import compile_source  # lazily: `import optc` stays fast
+
             name = getattr(self, "name", None) or self._requested_name
             c = compile_source(self.source, name, self.kind, dtype)
             self._executables[dtype] = (c, self.backend.compile(c.module))
