@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
+from optc.backends.llvm import blas
 from optc.backends.llvm import loops as L
 from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, convert, intrinsic
 from optc.errors import InternalError
@@ -588,33 +589,69 @@ class FunctionCodegen:
     def _check_inner(self, op: Op, a, b) -> None:
         self.fail_if(self.b.icmp_signed("!=", a, b), op, "inner dimensions differ")
 
+    def _blas_layout(self, t: Tensor):
+        """(usable, row-major, leading dimension) of a matrix view for Fortran BLAS."""
+        b = self.b
+        rows, cols = t.dims
+        s0, s1 = t.strides
+        limit = _i64(2**31 - 1)
+        row_major = b.and_(b.icmp_signed("==", s1, _i64(1)), b.icmp_signed(">=", s0, _max(b, cols, _i64(1))))
+        col_major = b.and_(b.icmp_signed("==", s0, _i64(1)), b.icmp_signed(">=", s1, _max(b, rows, _i64(1))))
+        small = b.and_(b.icmp_signed("<", rows, limit), b.icmp_signed("<", cols, limit))
+        nonempty = b.and_(b.icmp_signed(">", rows, _i64(0)), b.icmp_signed(">", cols, _i64(0)))
+        usable = b.and_(b.and_(b.or_(row_major, col_major), small), nonempty)
+        ld = b.select(row_major, s0, s1)
+        return usable, row_major, ld
+
+    def _with_blas(self, usable, call_blas, loops) -> None:
+        """Emit `call_blas()` when the layout allows it, else `loops()`."""
+        if not blas.available():
+            loops()
+            return
+        with self.b.if_else(usable) as (then, otherwise):
+            with then:
+                call_blas()
+            with otherwise:
+                loops()
+
     def op_matvec(self, op: Op, a: Tensor, x: Tensor):
         m, n = a.dims
         self._check_inner(op, n, x.dims[0])
         out = self.alloc([m], a.dtype)
-        acc = self._entry_alloca(LL_TYPES[a.dtype])
-
-        def row(b, i):
-            b.store(const(a.dtype, 0), acc)
-            L.counted_loop(b, _i64(0), n, lambda b, j: b.store(
-                b.fadd(b.load(acc), b.fmul(self._load(a, [i, j]), self._load(x, [j]))), acc), "j")
-            b.store(b.load(acc), b.gep(out.ptr, [i]))
-
-        L.counted_loop(self.b, _i64(0), m, row, "i")
+        self._gemv(a, x, out)
         return out
+
+    def _gemv(self, a: Tensor, x: Tensor, out: Tensor) -> None:
+        """out = a @ x through BLAS gemv when the view allows, else a loop of dot products."""
+        m, n = a.dims
+        usable, row_major, ld = self._blas_layout(a)
+        usable = self.b.and_(usable, self.b.icmp_signed(">", x.strides[0], _i64(0)))
+
+        def call_blas():
+            b = self.b
+            # Row-major A is Fortran's (n x m) A^T, so y = (A^T)^T x; column-major A is Fortran's A.
+            rows = b.select(row_major, n, m)
+            cols = b.select(row_major, m, n)
+            blas.gemv_select(b, a.dtype, row_major, rows, cols, 1.0, a.ptr, ld, x.ptr, x.strides[0], 0.0, out.ptr, _i64(1))
+
+        def loops():
+            acc = self._entry_alloca(LL_TYPES[a.dtype])
+
+            def row(b, i):
+                b.store(const(a.dtype, 0), acc)
+                L.counted_loop(b, _i64(0), n, lambda b, j: b.store(
+                    b.fadd(b.load(acc), b.fmul(self._load(a, [i, j]), self._load(x, [j]))), acc), "j")
+                b.store(b.load(acc), b.gep(out.ptr, [i]))
+
+            L.counted_loop(self.b, _i64(0), m, row, "i")
+
+        self._with_blas(usable, call_blas, loops)
 
     def op_vecmat(self, op: Op, x: Tensor, a: Tensor):
         m, n = a.dims
         self._check_inner(op, x.dims[0], m)
         out = self.alloc([n], a.dtype)
-        self._fill(out, const(a.dtype, 0))
-
-        def row(b, i):
-            xi = self._load(x, [i])
-            L.counted_loop(b, _i64(0), n, lambda b, j: b.store(
-                b.fadd(b.load(b.gep(out.ptr, [j])), b.fmul(xi, self._load(a, [i, j]))), b.gep(out.ptr, [j])), "j")
-
-        L.counted_loop(self.b, _i64(0), m, row, "i")
+        self._gemv(Tensor(a.ptr, [n, m], a.strides[::-1], a.dtype, False), x, out)
         return out
 
     def op_matmul(self, op: Op, a: Tensor, c: Tensor):
@@ -622,18 +659,29 @@ class FunctionCodegen:
         self._check_inner(op, k, c.dims[0])
         n = c.dims[1]
         out = self.alloc([m, n], a.dtype)
-        self._fill(out, const(a.dtype, 0))
+        usable_a, row_a, lda = self._blas_layout(a)
+        usable_c, row_c, ldc = self._blas_layout(c)
 
-        def row(b, i):
-            def inner(b, kk):
-                aik = self._load(a, [i, kk])
-                L.counted_loop(b, _i64(0), n, lambda b, j: b.store(
-                    b.fadd(b.load(self.element_ptr(out, [i, j])), b.fmul(aik, self._load(c, [kk, j]))),
-                    self.element_ptr(out, [i, j])), "j")
+        def call_blas():
+            # Row-major out is Fortran's out^T (n x m) = op(C') op(A'), where a row-major operand
+            # is seen transposed by Fortran (so needs no transpose) and a column-major one does.
+            blas.gemm_select(self.b, a.dtype, row_c, row_a, n, m, k, 1.0, c.ptr, ldc, a.ptr, lda, 0.0, out.ptr, n)
 
-            L.counted_loop(b, _i64(0), k, inner, "k")
+        def loops():
+            self._fill(out, const(a.dtype, 0))
 
-        L.counted_loop(self.b, _i64(0), m, row, "i")
+            def row(b, i):
+                def inner(b, kk):
+                    aik = self._load(a, [i, kk])
+                    L.counted_loop(b, _i64(0), n, lambda b, j: b.store(
+                        b.fadd(b.load(self.element_ptr(out, [i, j])), b.fmul(aik, self._load(c, [kk, j]))),
+                        self.element_ptr(out, [i, j])), "j")
+
+                L.counted_loop(b, _i64(0), k, inner, "k")
+
+            L.counted_loop(self.b, _i64(0), m, row, "i")
+
+        self._with_blas(self.b.and_(usable_a, usable_c), call_blas, loops)
         return out
 
     def op_outer(self, op: Op, x: Tensor, y: Tensor):
@@ -698,6 +746,10 @@ def _shape_key(t) -> tuple:
 def _static_one(t, k: int) -> bool:
     """Whether axis k of a value's type is the literal 1 (a broadcast axis)."""
     return t.shape is not None and t.shape[k] == 1
+
+
+def _max(b: ir.IRBuilder, x, y):
+    return b.select(b.icmp_signed(">", x, y), x, y)
 
 
 def _flat_index(b: ir.IRBuilder, idx: list, strides: list):

@@ -45,8 +45,11 @@ def target_key() -> str:
     """What the compiled code depends on besides the IR: triple, CPU and features, llvmlite version."""
     import llvmlite
 
+    from optc.backends.llvm import blas
+
     tm = target_machine()
-    return f"{tm.triple}|{llvm.get_host_cpu_name()}|{llvm.get_host_cpu_features().flatten()}|{llvmlite.__version__}"
+    features = llvm.get_host_cpu_features().flatten()
+    return f"{tm.triple}|{llvm.get_host_cpu_name()}|{features}|{llvmlite.__version__}|blas={blas.available()}"
 
 
 def optimize(mod) -> None:
@@ -81,6 +84,9 @@ def compile_ir(text: str, names: list[str]) -> Loaded:
 
 def load_object(obj: bytes, names: list[str]) -> Loaded:
     """Load machine code produced by `compile_ir` (from the disk cache)."""
+    from optc.backends.llvm import blas
+
+    blas.register()
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), new_target_machine())
     engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
     engine.finalize_object()
