@@ -120,7 +120,7 @@ class Lowerer(ExprLowerer):
         self.state_names: set[str] = set()
         self.instances: dict[str, Function] = {}
         self._instance_keys: dict[tuple, str] = {}
-        self._fn_stack: list[str] = []
+        self._fn_stack: list[ast.FnDecl] = []
         self.state_order: list[str] = []
 
     # ---------------------------------------------------------------- types
@@ -195,7 +195,19 @@ class Lowerer(ExprLowerer):
             scope.bind(p.name, v, "parameter" if role != "hyper" else "hyperparameter")
             values.append(v)
             roles.append(role)
+        self._check_dim_clash(params)
         return values, roles, defaults
+
+    def _check_dim_clash(self, params) -> None:
+        """A parameter may not share its name with a dimension: both would be int values of
+        `n`, and nothing would make them agree."""
+        for p in params:
+            if p.name in self.dims:
+                note = (
+                    "a dimension is already an int value in expressions: "
+                    f"drop the parameter `{p.name}` or rename the dimension"
+                )
+                raise OptcError(f"`{p.name}` is both a parameter and a dimension", p.span, (note,))
 
     # ---------------------------------------------------------------- solvers
 
@@ -412,8 +424,9 @@ class Lowerer(ExprLowerer):
         k = Value(scalar("i64"), node.var)
         args = [Value(v.type, s) for s, v in zip(carried, init)]
         body = Scope(parent=outer, is_body=True)
-        if outer.lookup(node.var) is not None or node.var in self.state_names:
-            raise OptcError(f"loop variable `{node.var}` is already defined", node.span)
+        if outer.lookup(node.var) is not None or node.var in self.state_names or node.var in self.dims:
+            what = outer.kind_of(node.var) or ("state" if node.var in self.state_names else "dimension")
+            raise OptcError(f"loop variable `{node.var}` is already defined (as a {what})", node.span)
         body.bind(node.var, k, "loop variable")
         for s in self.state_names:
             current = outer.lookup(s)
@@ -579,10 +592,10 @@ class Lowerer(ExprLowerer):
             v = self._fn_arg(decl, p, v, span, binding)
             values.append(v)
             types.append(v.type)
-        key = (decl.name, tuple(types))
+        key = (decl, tuple(types))  # by declaration: two files may each have a fn of this name
         name = self._instance_keys.get(key)
         if name is None:
-            if decl.name in self._fn_stack:
+            if decl in self._fn_stack:
                 raise OptcError(f"`{decl.name}` calls itself; recursion is not supported", node.span)
             name = self._instantiate(decl, types, binding)
             self._instance_keys[key] = name
@@ -630,9 +643,10 @@ class Lowerer(ExprLowerer):
 
     def _instantiate(self, decl: ast.FnDecl, types: list[TensorType], binding: dict) -> str:
         name = decl.name if decl.name not in self.instances else f"{decl.name}.{len(self.instances)}"
-        saved = (self.b, self.scope, self.dims, self.state_names)
+        saved = (self.b, self.scope, self.dims, self.state_names, self.fns)
         self.b, self.scope, self.dims, self.state_names = Builder(), Scope(), {}, set()
-        self._fn_stack.append(decl.name)
+        self.fns = self.unit.fn_scopes.get(decl, self.fns)  # calls resolve where the fn is declared
+        self._fn_stack.append(decl)
         self.instances[name] = None  # reserve the name while the body is lowered
         try:
             params = []
@@ -644,6 +658,7 @@ class Lowerer(ExprLowerer):
                         if isinstance(d, str) and d not in self.dims:
                             self.dims[d] = (v, axis)
                 params.append(v)
+            self._check_dim_clash(decl.params)
             if isinstance(decl.body, tuple):
                 result = self._fn_block(decl)
             else:
@@ -652,7 +667,7 @@ class Lowerer(ExprLowerer):
             self.instances[name] = Function(name, self.b.finish(tuple(params), (result,)), {"kind": "fn"}, decl.span)
         finally:
             self._fn_stack.pop()
-            self.b, self.scope, self.dims, self.state_names = saved
+            self.b, self.scope, self.dims, self.state_names, self.fns = saved
         return name
 
     def _fn_block(self, decl: ast.FnDecl) -> Value:

@@ -167,6 +167,11 @@ class ExprLowerer:
         a, b = self.expr(node.left), self.expr(node.right)
         if node.op == "matmul":
             return self._matmul(a, b, node.span)
+        if node.op == "pow" and a.type.dtype == "i64" and b.type.dtype == "i64":
+            exponent = self.static_int(node.right)
+            if exponent is not None and exponent < 0:
+                # `10^-3` means 0.001: an int to a negative power is a real, not an error.
+                a, b = self.b.cast(a, self.real, node.span), self.b.cast(b, self.real, node.span)
         return self.binary(node.op, a, b, node.span)
 
     def _matmul(self, a: Value, b: Value, span: Span) -> Value:

@@ -129,14 +129,22 @@ def index_tuple(spec: str, indices) -> tuple:
 
 
 def _check_bounds(x, spec: str, indices) -> None:
+    """An index must lie in [-n, n); a slice `lo:hi` must satisfy 0 <= lo <= hi <= n.
+
+    NumPy would clip a slice silently, but the slice's IR type says it has `hi - lo` elements,
+    so a slice beyond the axis is an error like an index beyond it."""
     k = 0
     for axis, c in enumerate(spec):
+        n = np.shape(x)[axis]
         if c == "i":
-            i, n = int(indices[k]), x.shape[axis]
+            i = int(indices[k])
             if not -n <= i < n:
                 raise IndexError(f"index {i} is out of range for axis {axis} of length {n}")
             k += 1
         elif c == "s":
+            lo, hi = int(indices[k]), int(indices[k + 1])
+            if not 0 <= lo <= hi <= n:
+                raise IndexError(f"slice {lo}:{hi} is out of range for axis {axis} of length {n}")
             k += 2
 
 
