@@ -35,7 +35,10 @@ PTR = L.PTR
 ENTRY_TYPE = ir.FunctionType(I32, [PTR.as_pointer(), I64.as_pointer(), PTR.as_pointer(), I64.as_pointer(), PTR])
 PROGRESS_TYPE = ir.FunctionType(ir.VoidType(), [I64, I64, ir.DoubleType().as_pointer()])
 UNSUPPORTED: set[str] = {"call"}
-ELEMENT_SIZE = {"f64": 8, "f32": 4, "i64": 8, "bool": 1}  # removed by the inline pass before code generation
+ELEMENT_SIZE = {"f64": 8, "f32": 4, "i64": 8, "bool": 1}
+# Sums may be reassociated (vectorized with partial sums, as NumPy's pairwise summation also
+# reorders them): results differ from a sequential sum in the last bits only. Nothing else is.
+REASSOC = ("reassoc",)  # removed by the inline pass before code generation
 
 
 @dataclass
@@ -96,6 +99,8 @@ class FunctionCodegen:
         self.uses = _use_counts(fn.body)
         self.progress = None
         self.depth = 0
+        self.emitted: set[Op] = set()  # ops whose code is already emitted (for in-place checks)
+        self.loops: list[Block] = []  # regions of the loops being emitted, innermost last
 
     # ---------------------------------------------------------------- entry and exit
 
@@ -116,6 +121,8 @@ class FunctionCodegen:
             offset += rank
             ptr = self.b.bitcast(raw, MEM_TYPES[p.type.dtype].as_pointer())
             self.env[p] = Tensor(ptr, dims, contiguous_strides(self.b, dims), p.type.dtype, True)
+        for p in _column_accessed(self.fn):
+            self.env[p] = self.column_major(self.env[p])
         self.block(self.fn.body.ops)
         offset = 0
         keep = set()
@@ -183,6 +190,38 @@ class FunctionCodegen:
         L.nested_loops(self.b, t.dims, body)
         return out
 
+    def column_major(self, t: Tensor) -> Tensor:
+        """A column-major copy of a matrix, so that its columns are contiguous."""
+        m, n = t.dims
+        out = self.alloc([n, m], t.dtype)
+        view = Tensor(out.ptr, [m, n], [_i64(1), m], t.dtype, False)
+        L.nested_loops(self.b, [m, n], lambda b, idx: b.store(b.load(self.element_ptr(t, idx)), self.element_ptr(view, idx)))
+        return view
+
+    def in_place_slot(self, value: Value, readers: set[Op], shape) -> Tensor | None:
+        """The carried buffer `value` may be written into directly, or None.
+
+        `value` must be the next value of a state of the innermost loop, and every other read
+        of that state's current value must already be emitted and must not be a view (a view
+        would see the new values); `readers` (the ops computing `value`) read it elementwise."""
+        if not self.loops:
+            return None
+        region = self.loops[-1]
+        n_carried = len(region.args) - 1
+        positions = [i for i, r in enumerate(region.results[:n_carried]) if r is value]
+        if len(positions) != 1:
+            return None
+        arg = region.args[1 + positions[0]]
+        if arg.type.shape != shape or any(r is arg for r in region.results):
+            return None
+        for op in region.ops:
+            if op in readers or not _reads(op, arg):
+                continue
+            if op not in self.emitted or _is_view(op):
+                return None
+        slot = self.env[arg]
+        return slot if isinstance(slot, Tensor) and slot.contiguous else None
+
     def fail_if(self, cond, op: Op, message: str) -> None:
         """Return the error code of `op` when `cond` holds."""
         code = self.errors.add(op, message)
@@ -213,12 +252,16 @@ class FunctionCodegen:
             key = _shape_key(op.results[0].type) if tensor_result else None
             for v in op.operands:
                 k = member.get(v)
-                if k is not None and k != key:
+                fusable = op.opcode in FUSABLE_REDUCTIONS and self.uses.get(v) == 1
+                if k is not None and k != key and not fusable:
                     flush(k)
             if tensor_result:
                 groups.setdefault(key, []).append(op)
                 for r in op.results:
                     member[r] = key
+                continue
+            if op.opcode in FUSABLE_REDUCTIONS and op.operands[0] in member and self.uses.get(op.operands[0]) == 1:
+                self.fused_reduction(op, groups, member, flush)
                 continue
             for region in op.regions:  # a loop reading an open group's value needs it stored
                 for v in _free_values(region):
@@ -229,6 +272,35 @@ class FunctionCodegen:
         for key in list(groups):
             flush(key)
 
+    def fused_reduction(self, op: Op, groups: dict, member: dict, flush) -> None:
+        """A reduction computing its operand's elementwise expression on the fly (no temporary).
+
+        The ops only this reduction needs leave their group; ops also used elsewhere stay in it
+        (and are recomputed here, which is cheaper than storing and reloading them)."""
+        v = op.operands[0]
+        key = member[v]
+        group = groups[key]
+        closure = _closure(v, group)
+        for c in closure:  # values from other open groups must be stored first
+            for x in c.operands:
+                other = member.get(x)
+                if other is not None and other != key:
+                    flush(other)
+        removed: list[Op] = []
+        for c in reversed(closure):  # an op goes when all its readers went (or are this reduction)
+            r = c.results[0]
+            covered = sum(sum(1 for x in o.operands if x is r) for o in removed) + (1 if r is v else 0)
+            if self.uses.get(r, 0) == covered:
+                removed.append(c)
+                group.remove(c)
+                member.pop(r, None)
+                self.emitted.add(c)
+        if not group:
+            del groups[key]
+        src = self.fused_source(closure)
+        self.env[op.results[0]] = getattr(self, f"op_{op.opcode}")(op, None, src)
+        self.emitted.add(op)
+
     def op(self, op: Op) -> None:
         method = getattr(self, f"op_{op.opcode}", None)
         if op.opcode in SCALAR_RULES and OPS[op.opcode].category == "elementwise":
@@ -237,57 +309,35 @@ class FunctionCodegen:
             if op.opcode == "select":
                 dtype = op.operands[1].type.dtype
             self.env[op.results[0]] = SCALAR_RULES[op.opcode](self.b, op, dtype, *args)
+            self.emitted.add(op)
             return
         if method is None:
             raise InternalError(f"the llvm backend has no rule for `{op.opcode}` (at {op.where()})")
         result = method(op, *[self.env[v] for v in op.operands])
         if op.opcode != "loop":
             self.env[op.results[0]] = result
+        self.emitted.add(op)
 
     # ---------------------------------------------------------------- fused elementwise groups
 
     def fused(self, group: list[Op]) -> None:
         """One loop computing a group of elementwise ops of the same shape."""
-        produced = {r for op in group for r in op.results}
         outputs = [op.results[0] for op in group if self.uses.get(op.results[0], 0) > _internal_uses(op.results[0], group)]
-        inputs = []
-        for op in group:
-            for v in op.operands:
-                if v not in produced and v not in inputs and isinstance(self.env[v], Tensor):
-                    inputs.append(v)
         out_type = group[-1].results[0].type
+        inputs = self._group_inputs(group)
         dims = self.group_dims(out_type, inputs, group)
-        out_tensors = {v: self.alloc(dims, v.type.dtype) for v in outputs}
+        members = set(group)
+        out_tensors = {}
+        for v in outputs:
+            slot = self.in_place_slot(v, members, out_type.shape)
+            out_tensors[v] = slot if slot is not None and slot not in out_tensors.values() else self.alloc(dims, v.type.dtype)
         in_tensors = {v: self.env[v] for v in inputs}
         flat = all(t.contiguous and v.type.shape == out_type.shape for v, t in in_tensors.items())
-        rank = len(dims)
+        read = self._reader(in_tensors, flat, len(dims))
 
         def element(b: ir.IRBuilder, idx: list) -> None:
             local: dict[Value, object] = {}
-
-            def read(v: Value):
-                if v in local:
-                    return local[v]
-                t = in_tensors.get(v)
-                if t is None:
-                    return self.env[v]  # a scalar from outside the loop
-                if flat:
-                    ptr = b.gep(t.ptr, idx)
-                else:
-                    offset = _i64(0)
-                    shift = rank - t.rank
-                    for k in range(t.rank):
-                        if _static_one(v.type, k):
-                            continue
-                        offset = b.add(offset, b.mul(idx[shift + k], t.strides[k]))
-                    ptr = b.gep(t.ptr, [offset])
-                value = b.load(ptr)
-                return b.trunc(value, I1) if t.dtype == "bool" else value
-
-            for op in group:
-                args = [read(v) for v in op.operands]
-                dtype = op.operands[1].type.dtype if op.opcode == "select" else op.operands[0].type.dtype
-                local[op.results[0]] = SCALAR_RULES[op.opcode](b, op, dtype, *args)
+            _evaluate(b, group, read, idx, local)
             for v, t in out_tensors.items():
                 ptr = b.gep(t.ptr, idx) if flat else b.gep(t.ptr, [_flat_index(b, idx, t.strides)])
                 value = local[v]
@@ -299,6 +349,68 @@ class FunctionCodegen:
             L.nested_loops(self.b, dims, element)
         for v, t in out_tensors.items():
             self.env[v] = t
+        self.emitted.update(group)
+
+    def _group_inputs(self, group: list[Op]) -> list[Value]:
+        """Tensors a group reads from outside it, in order of first use."""
+        produced = {r for op in group for r in op.results}
+        inputs = []
+        for op in group:
+            for v in op.operands:
+                if v not in produced and v not in inputs and isinstance(self.env[v], Tensor):
+                    inputs.append(v)
+        return inputs
+
+    def _reader(self, in_tensors: dict, flat: bool, rank: int):
+        """`read(b, value, idx, local)`: a value at an index of the group's shape (scalars as is)."""
+
+        def read(b: ir.IRBuilder, v: Value, idx: list, local: dict):
+            if v in local:
+                return local[v]
+            t = in_tensors.get(v)
+            if t is None:
+                return self.env[v]  # a scalar from outside the loop
+            if flat:
+                ptr = b.gep(t.ptr, idx)
+            else:
+                offset = _i64(0)
+                shift = rank - t.rank
+                for k in range(t.rank):
+                    if _static_one(v.type, k):
+                        continue
+                    offset = b.add(offset, b.mul(idx[shift + k], t.strides[k]))
+                ptr = b.gep(t.ptr, [offset])
+            value = b.load(ptr)
+            return b.trunc(value, I1) if t.dtype == "bool" else value
+
+        return read
+
+    def fused_source(self, closure: list[Op]) -> "Source":
+        """The elements of the last value of an elementwise closure, computed on the fly."""
+        out_type = closure[-1].results[0].type
+        inputs = self._group_inputs(closure)
+        dims = self.group_dims(out_type, inputs, closure)
+        in_tensors = {v: self.env[v] for v in inputs}
+        flat = all(t.contiguous and v.type.shape == out_type.shape for v, t in in_tensors.items())
+        read = self._reader(in_tensors, flat, len(dims))
+        target = closure[-1].results[0]
+
+        def get(b: ir.IRBuilder, idx: list):
+            local: dict[Value, object] = {}
+            _evaluate(b, closure, read, idx, local)
+            return local[target]
+
+        return Source(dims, flat, get, out_type.dtype)
+
+    def tensor_source(self, t: Tensor) -> "Source":
+        """The elements of a tensor."""
+
+        def get(b: ir.IRBuilder, idx: list):
+            ptr = b.gep(t.ptr, idx) if t.contiguous and len(idx) == 1 else self.element_ptr(t, idx)
+            v = b.load(ptr)
+            return b.trunc(v, I1) if t.dtype == "bool" else v
+
+        return Source(t.dims, t.contiguous, get, t.dtype)
 
     def group_dims(self, out_type, inputs: list[Value], group: list[Op]) -> list:
         """Runtime dims of a group's shape, checking operands whose dims are not known equal."""
@@ -401,12 +513,15 @@ class FunctionCodegen:
         ptr, dims, strides = self._index_view(op, x, indices)
         if not dims:
             return self.load_scalar(ptr, x.dtype)
-        # Leading integer indices then whole axes keep a contiguous tensor contiguous.
+        # Leading integer indices then whole axes keep a contiguous tensor contiguous; so does
+        # any 1-D view whose stride is the constant 1 (a column of a column-major copy).
         contiguous = x.contiguous and set(op.attrs["spec"].lstrip("i")) <= {":"}
+        contiguous = contiguous or (len(dims) == 1 and _is_one(strides[0]))
         return Tensor(ptr, dims, strides, x.dtype, contiguous)
 
     def op_setindex(self, op: Op, x: Tensor, v, *indices):
-        out = self.materialize(x)
+        slot = self.in_place_slot(op.results[0], {op}, op.operands[0].type.shape)
+        out = slot if slot is not None and slot.ptr is x.ptr else self.materialize(x)
         ptr, dims, strides = self._index_view(op, out, indices)
         if not dims:
             self.store_scalar(v, ptr, x.dtype)
@@ -432,36 +547,35 @@ class FunctionCodegen:
 
     # ---------------------------------------------------------------- reductions
 
-    def _reduce(self, op: Op, x: Tensor, init, combine, finish=None):
-        """Reduce over `axis` (None: all elements) with `combine(b, acc, value) -> acc`."""
+    def _reduce(self, op: Op, src: "Source", init, combine):
+        """Reduce over `axis` (None: all elements) with `combine(b, acc, value) -> acc`.
+
+        Elements are visited in row-major order (one flat loop when the source allows), and an
+        axis reduction accumulates into its output row by row, so both read memory in order."""
         dtype = op.results[0].type.dtype
         axis = op.attrs.get("axis")
-        acc_ptr = self._entry_alloca(LL_TYPES[dtype] if dtype != "bool" else I1)
         if axis is None:
+            acc_ptr = self._entry_alloca(LL_TYPES[dtype] if dtype != "bool" else I1)
             self.b.store(init, acc_ptr)
 
             def body(b, idx):
-                b.store(combine(b, b.load(acc_ptr), self._load(x, idx)), acc_ptr)
+                b.store(combine(b, b.load(acc_ptr), src.get(b, idx)), acc_ptr)
 
-            L.nested_loops(self.b, x.dims, body)
-            result = self.b.load(acc_ptr)
-            return finish(self.b, result) if finish else result
-        axis %= x.rank
-        out_dims = x.dims[:axis] + x.dims[axis + 1 :]
+            if src.flat:
+                L.counted_loop(self.b, _i64(0), numel(self.b, src.dims), lambda b, i: body(b, [i]))
+            else:
+                L.nested_loops(self.b, src.dims, body)
+            return self.b.load(acc_ptr)
+        axis %= len(src.dims)
+        out_dims = src.dims[:axis] + src.dims[axis + 1 :]
         out = self.alloc(out_dims, dtype)
+        self._fill(out, init)
 
-        def outer(b, idx):
-            b.store(init, acc_ptr)
+        def body(b, idx):
+            ptr = self.element_ptr(out, idx[:axis] + idx[axis + 1 :])
+            b.store(combine(b, b.load(ptr), src.get(b, idx)), ptr)
 
-            def inner(b, j):
-                full = idx[:axis] + [j] + idx[axis:]
-                b.store(combine(b, b.load(acc_ptr), self._load(x, full)), acc_ptr)
-
-            L.counted_loop(b, _i64(0), x.dims[axis], inner, "r")
-            result = b.load(acc_ptr)
-            b.store(finish(b, result) if finish else result, self.element_ptr(out, idx))
-
-        L.nested_loops(self.b, out_dims, outer)
+        L.nested_loops(self.b, src.dims, body)
         return out
 
     def _load(self, t: Tensor, idx):
@@ -473,30 +587,32 @@ class FunctionCodegen:
         with self.b.goto_entry_block():
             return self.b.alloca(ty)
 
-    def op_reduce_sum(self, op: Op, x: Tensor):
-        dtype = x.dtype
-        add = (lambda b, a, v: b.fadd(a, v)) if dtype in ("f32", "f64") else (lambda b, a, v: b.add(a, v))
-        return self._reduce(op, x, const(dtype, 0), add)
+    def op_reduce_sum(self, op: Op, x, src: "Source | None" = None):
+        src = src or self.tensor_source(x)
+        dtype = src.dtype
+        add = (lambda b, a, v: b.fadd(a, v, flags=REASSOC)) if dtype in ("f32", "f64") else (lambda b, a, v: b.add(a, v))
+        return self._reduce(op, src, const(dtype, 0), add)
 
-    def _minmax(self, op: Op, x: Tensor, kind: str):
-        dtype = x.dtype
-        self.fail_if(self.b.icmp_signed("==", numel(self.b, x.dims), _i64(0)), op, f"{kind} of an empty tensor")
+    def _minmax(self, op: Op, src: "Source", kind: str):
+        dtype = src.dtype
+        self.fail_if(self.b.icmp_signed("==", numel(self.b, src.dims), _i64(0)), op, f"{kind} of an empty tensor")
         if dtype in ("f32", "f64"):
             init = const(dtype, float("-inf") if kind == "maximum" else float("inf"))
-            return self._reduce(op, x, init, lambda b, a, v: intrinsic(b, kind, dtype, a, v))
+            return self._reduce(op, src, init, lambda b, a, v: intrinsic(b, kind, dtype, a, v))
         init = const(dtype, -(2**63) if kind == "maximum" else 2**63 - 1)
         cmp = ">" if kind == "maximum" else "<"
-        return self._reduce(op, x, init, lambda b, a, v: b.select(b.icmp_signed(cmp, v, a), v, a))
+        return self._reduce(op, src, init, lambda b, a, v: b.select(b.icmp_signed(cmp, v, a), v, a))
 
-    def op_reduce_max(self, op: Op, x: Tensor):
-        return self._minmax(op, x, "maximum")
+    def op_reduce_max(self, op: Op, x, src: "Source | None" = None):
+        return self._minmax(op, src or self.tensor_source(x), "maximum")
 
-    def op_reduce_min(self, op: Op, x: Tensor):
-        return self._minmax(op, x, "minimum")
+    def op_reduce_min(self, op: Op, x, src: "Source | None" = None):
+        return self._minmax(op, src or self.tensor_source(x), "minimum")
 
     def op_logsumexp(self, op: Op, x: Tensor):
         dtype = x.dtype
-        mx = self._reduce(op, x, const(dtype, float("-inf")), lambda b, a, v: intrinsic(b, "maximum", dtype, a, v))
+        mx = self._reduce(op, self.tensor_source(x), const(dtype, float("-inf")),
+                          lambda b, a, v: intrinsic(b, "maximum", dtype, a, v))
         axis = op.attrs.get("axis")
         zero = const(dtype, 0)
 
@@ -506,7 +622,8 @@ class FunctionCodegen:
 
         if axis is None:
             shift = shift_of(self.b, mx)
-            total = self._reduce(op, x, zero, lambda b, a, v: b.fadd(a, intrinsic(b, "exp", dtype, b.fsub(v, shift))))
+            total = self._reduce(op, self.tensor_source(x), zero,
+                                 lambda b, a, v: b.fadd(a, intrinsic(b, "exp", dtype, b.fsub(v, shift)), flags=REASSOC))
             return self.b.fadd(intrinsic(self.b, "log", dtype, total), shift)
         axis %= x.rank
         out = self.alloc(mx.dims, dtype)
@@ -579,7 +696,7 @@ class FunctionCodegen:
     def _sum_loop(self, dtype, n, term):
         acc = self._entry_alloca(LL_TYPES[dtype])
         self.b.store(const(dtype, 0), acc)
-        L.counted_loop(self.b, _i64(0), n, lambda b, k: b.store(b.fadd(b.load(acc), term(b, k)), acc), "k")
+        L.counted_loop(self.b, _i64(0), n, lambda b, k: b.store(b.fadd(b.load(acc), term(b, k), flags=REASSOC), acc), "k")
         return self.b.load(acc)
 
     def op_dot(self, op: Op, x: Tensor, y: Tensor):
@@ -640,7 +757,7 @@ class FunctionCodegen:
             def row(b, i):
                 b.store(const(a.dtype, 0), acc)
                 L.counted_loop(b, _i64(0), n, lambda b, j: b.store(
-                    b.fadd(b.load(acc), b.fmul(self._load(a, [i, j]), self._load(x, [j]))), acc), "j")
+                    b.fadd(b.load(acc), b.fmul(self._load(a, [i, j]), self._load(x, [j])), flags=REASSOC), acc), "j")
                 b.store(b.load(acc), b.gep(out.ptr, [i]))
 
             L.counted_loop(self.b, _i64(0), m, row, "i")
@@ -721,6 +838,71 @@ def _use_counts(block: Block) -> dict[Value, int]:
     return counts
 
 
+FUSABLE_REDUCTIONS = {"reduce_sum", "reduce_max", "reduce_min"}
+
+
+@dataclass
+class Source:
+    """Elements to reduce: a tensor or an elementwise expression, by index (flat if `flat`)."""
+
+    dims: list
+    flat: bool
+    get: object
+    dtype: str
+
+
+def _evaluate(b: ir.IRBuilder, ops: list[Op], read, idx: list, local: dict) -> None:
+    """Per-element values of elementwise ops into `local`."""
+    for op in ops:
+        args = [read(b, v, idx, local) for v in op.operands]
+        dtype = op.operands[1].type.dtype if op.opcode == "select" else op.operands[0].type.dtype
+        local[op.results[0]] = SCALAR_RULES[op.opcode](b, op, dtype, *args)
+
+
+def _closure(v: Value, group: list[Op]) -> list[Op]:
+    """The ops of a group that `v` depends on, in group order, ending with v's op."""
+    by_result = {op.results[0]: op for op in group}
+    needed: set[Op] = set()
+    stack = [v]
+    while stack:
+        op = by_result.get(stack.pop())
+        if op is not None and op not in needed:
+            needed.add(op)
+            stack.extend(op.operands)
+    return [op for op in group if op in needed]
+
+
+def _reads(op: Op, v: Value) -> bool:
+    """Whether an op (or any op in its regions) reads `v`."""
+    if any(x is v for x in op.operands):
+        return True
+    return any(any(x is v for x in inner.operands) or any(r is v for r in region.results)
+               for region in op.regions for inner in region.walk()) or \
+        any(any(r is v for r in region.results) for region in op.regions)
+
+
+def _is_view(op: Op) -> bool:
+    """Ops whose tensor result aliases their operand."""
+    return op.opcode == "transpose" or (op.opcode == "index" and not op.results[0].type.is_scalar)
+
+
+def _column_accessed(fn: Function) -> list[Value]:
+    """Matrix parameters read column by column (`A[:, j]`) inside loops and never by rows:
+    they are worth a column-major copy."""
+    columns, rows = set(), set()
+
+    def visit(block: Block, in_loop: bool):
+        for op in block.ops:
+            if op.opcode == "index" and op.operands[0] in fn.params and op.operands[0].type.rank == 2:
+                spec = op.attrs["spec"]
+                (columns if spec == ":i" and in_loop else rows).add(op.operands[0])
+            for region in op.regions:
+                visit(region, True)
+
+    visit(fn.body, False)
+    return [p for p in fn.params if p in columns and p not in rows]
+
+
 def _internal_uses(v: Value, group: list[Op]) -> int:
     return sum(1 for op in group for x in op.operands if x is v)
 
@@ -746,6 +928,10 @@ def _shape_key(t) -> tuple:
 def _static_one(t, k: int) -> bool:
     """Whether axis k of a value's type is the literal 1 (a broadcast axis)."""
     return t.shape is not None and t.shape[k] == 1
+
+
+def _is_one(v) -> bool:
+    return isinstance(v, ir.Constant) and v.constant == 1
 
 
 def _max(b: ir.IRBuilder, x, y):

@@ -2,7 +2,7 @@
 
 An entry is `MAGIC`, a JSON header (what the object file exports and where each run-time
 error code points in the IR), the object file, and a SHA-256 of all of it. The key hashes the
-printed IR (types, attributes, shapes), the code generator's version, the target triple, CPU
+printed IR (types, attributes, shapes), a hash of the code generator's source, the target triple, CPU
 and features, and llvmlite's version, so a stale or foreign entry is never found under the
 current key; a truncated or corrupt file fails its checksum, is ignored and is rewritten.
 """
@@ -13,17 +13,26 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from optc.cache import cache_dir
 
 MAGIC = b"OPTC-LLVM-1\n"
-CODEGEN_VERSION = "3"
+
+
+@lru_cache(maxsize=1)
+def codegen_version() -> str:
+    """A hash of the code generator's own source, so changing it invalidates the cache."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def entry_key(ir_text: str, target: str) -> str:
     """The cache key of a module's printed IR for a target."""
-    return hashlib.sha256(f"{CODEGEN_VERSION}\n{target}\n{ir_text}".encode()).hexdigest()
+    return hashlib.sha256(f"{codegen_version()}\n{target}\n{ir_text}".encode()).hexdigest()
 
 
 def _path(key: str) -> Path:

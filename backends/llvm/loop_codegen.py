@@ -66,7 +66,9 @@ def emit_loop(cg, op: Op, lo, hi, init: list) -> None:
     cg.env[region.args[0]] = k
     for arg, slot in zip(region.args[1:], slots):
         cg.env[arg] = Tensor(slot.ptr, slot.dims, slot.strides, slot.dtype, True) if isinstance(slot, Tensor) else b.load(slot)
+    cg.loops.append(region)
     cg.block(region.ops)
+    cg.loops.pop()
     b = cg.b
     yields = [cg.env[v] for v in region.results]
     nexts, rest = yields[:n], yields[n:]
