@@ -105,12 +105,19 @@ class Solver(_Compiling):
         results = self.executable(dtype).run(fn.name, args, progress)
         names = fn.attrs["result_names"]
         n = len(names)
-        outputs = {k: _plain(v) for k, v in zip(names, results[:n])}
+        outputs = {k: _plain(_not_aliasing(v, args)) for k, v in zip(names, results[:n])}
         traces = dict(zip(fn.attrs["traces"], results[n + 2 :]))
         return SolveResult(outputs, int(results[n]), bool(results[n + 1]), traces)
 
     def __repr__(self) -> str:
         return f"optc.Solver({self.name!r}, inputs=({', '.join(f'{k}: {v}' for k, v in self.inputs.items())}))"
+
+
+def _not_aliasing(v, args: list):
+    """A result that shares memory with an input (a solver returning an argument) is copied."""
+    if isinstance(v, np.ndarray) and any(isinstance(a, np.ndarray) and np.may_share_memory(v, a) for a in args):
+        return v.copy()
+    return v
 
 
 def _plain(v):
@@ -129,6 +136,7 @@ class OptimizerState:
         self.shapes = shapes
         self.dtypes = dtypes
         self.t = 0
+        self.owner = None  # the Optimizer whose init made it
         self._plan = None
         self._plan_key = None
         self._plan_refs = None
@@ -186,7 +194,9 @@ class Optimizer(_Compiling):
         """The state for these parameters; its arrays are created on the first step."""
         params = self._params(params)
         dtypes = [self._tensor_dtype(i, p) for i, p in enumerate(params)]
-        return OptimizerState([p.shape for p in params], dtypes)
+        state = OptimizerState([p.shape for p in params], dtypes)
+        state.owner = self
+        return state
 
     def _create_state(self, params, grads, state: OptimizerState, hyper_args: dict) -> None:
         for p, g, dtype in zip(params, grads, state.dtypes):
@@ -209,6 +219,8 @@ class Optimizer(_Compiling):
         native call (pointer tables); later calls with the same arrays skip straight to it.
         """
         params, grads = self._params(params), self._params(grads)
+        if not isinstance(state, OptimizerState):
+            raise OptcError("state must be the OptimizerState returned by init(params)")
         if hyper:
             self._check_hyper(hyper)
         key = (tuple(map(id, params)), tuple(map(id, grads)))
@@ -228,7 +240,9 @@ class Optimizer(_Compiling):
                 kernel.run(work, state.t)
                 continue
             step = self._step_fn(dtype)
-            for p, g, tensor in work:
+            for i, (p, g, tensor) in enumerate(work):
+                if not p.flags.writeable:
+                    raise OptcError(f"params[{i}] is read-only; the optimizer updates it in place")
                 args = [p] + ([g] if step.attrs.get("grad") else []) + list(tensor.values()) + hyper_args + [t]
                 new_p, *new_states = self.executable(dtype).run(step.name, args)
                 p[...] = new_p
@@ -262,8 +276,11 @@ class Optimizer(_Compiling):
             raise OptcError(f"state was created for {len(state.shapes)} tensors but {len(params)} params were given")
         if len(grads) != len(params):
             raise OptcError(f"{len(params)} params but {len(grads)} grads")
+        if getattr(state, "owner", None) is not self:
+            raise OptcError("this state was created by another optimizer; use the state from this optimizer's init(params)")
         for i, (p, g) in enumerate(zip(params, grads)):
-            self._tensor_dtype(i, p)
+            if self._tensor_dtype(i, p) != state.dtypes[i]:
+                raise OptcError(f"params[{i}] has dtype {p.dtype} but the state was created for {_NUMPY[state.dtypes[i]]}")
             if p.shape != state.shapes[i]:
                 raise OptcError(f"params[{i}] has shape {p.shape} but the state was created for {state.shapes[i]}")
             g = np.asarray(g)
@@ -275,6 +292,9 @@ class Optimizer(_Compiling):
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in {**self.defaults, **self.hyper}.items())
         return f"optc.Optimizer({self.name!r}, {hp})"
+
+
+_NUMPY = {"f32": "float32", "f64": "float64"}
 
 
 def _assign(target: np.ndarray, value) -> np.ndarray:

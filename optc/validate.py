@@ -1,7 +1,7 @@
 """Checking a call's data before any backend touches it.
 
 Inputs are matched to the declaration's parameters by name, converted to the compiled dtype
-(copies, never views the caller could see change), checked for rank, for consistent symbolic
+(a copy only when the dtype or layout differs: backends never write into inputs), checked for rank, for consistent symbolic
 dimensions and for NaN; ints and bools are checked to be what they claim. Every problem is an
 `OptcError` with a plain message naming the input.
 """
@@ -79,7 +79,8 @@ def _check_kind(name: str, arr: np.ndarray, t: TensorType) -> None:
 
 
 def convert_array(name: str, value: Any, t: TensorType, dims: dict[str, tuple[int, str]]) -> np.ndarray:
-    """An array input checked against its declared type and converted (a C-contiguous copy).
+    """An array input checked against its declared type and converted (C-contiguous, the
+    compiled dtype; the array itself when it already is).
 
     `dims` maps each dimension symbol bound so far to (length, input that bound it).
     """
