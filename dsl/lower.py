@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from optc.dsl import ast
 from optc.dsl import ordering
-from optc.dsl.lower_expr import ExprLowerer
+from optc.dsl.lower_expr import ExprLowerer, user_type
 from optc.dsl.program import Unit
 from optc.dsl.scope import Scope
 from optc.errors import OptcError
@@ -69,6 +69,15 @@ def names_read(node) -> tuple[set[str], set[str]]:
 
     visit(node)
     return plain, primed
+
+
+def _nested_returns(stmts) -> list:
+    """`return` statements inside loops (an error)."""
+    found = []
+    for s in stmts:
+        if isinstance(s, ast.For):
+            found += [x for x in s.body if isinstance(x, ast.Return)] + _nested_returns(s.body)
+    return found
 
 
 def primed_states(stmts) -> set[str]:
@@ -225,6 +234,9 @@ class Lowerer(ExprLowerer):
         equations = [s for s in decl.body if isinstance(s, ast.Equation)]
         if len(loops) > 1:
             raise OptcError("a solver has at most one top-level loop; nest the others inside it", loops[1].span)
+        nested = _nested_returns(loops)
+        if nested:
+            raise OptcError("`return` belongs at the top of the solver, outside loops", nested[0].span)
         if not returns:
             raise OptcError(f"solver `{decl.name}` has no `return`", decl.span)
         if len(returns) > 1:
@@ -299,15 +311,15 @@ class Lowerer(ExprLowerer):
             if v.type.dtype == "i64" and declared.is_float:
                 v = self.b.cast(v, declared.dtype, span)
             else:
-                raise OptcError(f"{what} has type {v.type} but is declared {declared}", span)
+                raise OptcError(f"{what} has type {user_type(v.type)} but is declared {user_type(declared)}", span)
         if declared.shape is not None and v.type.shape is not None:
             if len(declared.shape) != len(v.type.shape):
-                raise OptcError(f"{what} has type {v.type} but is declared {declared}", span)
+                raise OptcError(f"{what} has type {user_type(v.type)} but is declared {user_type(declared)}", span)
             try:
                 for a, b in zip(declared.shape, v.type.shape):
                     unify_dim(a, b)
             except ShapeError:
-                raise OptcError(f"{what} has type {v.type} but is declared {declared}", span) from None
+                raise OptcError(f"{what} has type {user_type(v.type)} but is declared {user_type(declared)}", span) from None
         return v
 
     def _named(self, v: Value, name: str) -> Value:
@@ -348,10 +360,13 @@ class Lowerer(ExprLowerer):
                 name = s.target.name
                 if s.target.primed:
                     if name not in self.state_names:
-                        kind = scope.kind_of(name)
+                        kind = scope.kind_of(name) or ("local" if any(
+                            isinstance(o, ast.Equation) and not o.target.primed and o.target.name == name for o in stmts)
+                            else None)
                         what = f"a {kind}" if kind else "not declared"
-                        raise OptcError(f"prime on `{name}`, which is {what}: only states take a prime", s.target.span,
-                                        ("declare it with `state " + name + " = …` to carry it across iterations",))
+                        notes = () if kind not in (None, "local") else \
+                            ("declare it with `state " + name + " = …` to carry it across iterations",)
+                        raise OptcError(f"prime on `{name}`, which is {what}: only states take a prime", s.target.span, notes)
                     key = ("primed", name)
                 else:
                     kind = scope.kind_of(name) or ("state" if name in self.state_names else None)
@@ -414,8 +429,8 @@ class Lowerer(ExprLowerer):
 
         `top_traces` are a solver's top-level traces, evaluated on each iteration's new values;
         `allow_traces` permits `trace` statements in this loop's body (outermost solver loop)."""
-        lo = self.as_int(self.expr(node.lo), node.lo.span)
-        hi = self.as_int(self.expr(node.hi), node.hi.span)
+        lo = self.as_int(self.expr(node.lo), node.lo.span, "a loop bound")
+        hi = self.as_int(self.expr(node.hi), node.hi.span, "a loop bound")
         updated = primed_states(node.body)
         carried = [s for s in self.state_order if s in updated]
         init = [outer.lookup(s) for s in carried]
@@ -440,7 +455,7 @@ class Lowerer(ExprLowerer):
         if node.until is not None:
             cond = self.expr(node.until)
             if cond.type.dtype != "bool" or not cond.type.is_scalar:
-                raise OptcError(f"`until` needs a scalar comparison, got {cond.type}", node.until.span)
+                raise OptcError(f"`until` needs a scalar comparison, got {user_type(cond.type)}", node.until.span)
             yields.append(cond)
         traces = list(in_body_traces)
         if top_traces:
@@ -489,6 +504,13 @@ class Lowerer(ExprLowerer):
             if hp.name == "t":
                 raise OptcError("`t` is the step counter and cannot be a hyperparameter", hp.span)
         states = [s for s in decl.body if isinstance(s, ast.StateDecl)]
+        seen: dict[str, object] = {params[0].name: params[0], **({grads[0].name: grads[0]} if grads else {})}
+        for hp in decl.params:
+            seen.setdefault(hp.name, hp)
+        for st in states:
+            if st.name in seen:
+                raise OptcError(f"`{st.name}` is defined twice", st.span, (f"first defined at {seen[st.name].span}",))
+            seen[st.name] = st
         self.state_order = [params[0].name] + [s.name for s in states]
         init = self._optimizer_init(decl, params[0], grads, states)
         self.state_names = set(self.state_order)
@@ -617,7 +639,7 @@ class Lowerer(ExprLowerer):
             return v  # `real[...]`: any shape, scalars included
         if declared.is_scalar:
             if not v.type.is_scalar:
-                raise OptcError(f"{what} must be a scalar, got {v.type}", span)
+                raise OptcError(f"{what} must be a scalar, got {user_type(v.type)}", span)
             return v
         if v.type.shape is None:
             for d in declared.shape:
@@ -625,7 +647,7 @@ class Lowerer(ExprLowerer):
                     binding[d] = _ANY
             return v
         if len(v.type.shape) != len(declared.shape):
-            raise OptcError(f"{what} must have rank {len(declared.shape)}, got {v.type}", span)
+            raise OptcError(f"{what} must have rank {len(declared.shape)}, got {user_type(v.type)}", span)
         for d, actual in zip(declared.shape, v.type.shape):
             if isinstance(d, int):
                 if actual not in (d, "?") and not isinstance(actual, str):
@@ -692,7 +714,7 @@ class Lowerer(ExprLowerer):
             if result.type.dtype == "i64" and declared.is_float or result.type.is_float and declared.is_float:
                 result = self.b.cast(result, declared.dtype, decl.ret.span)
             else:
-                raise OptcError(f"{what} has type {result.type} but is declared {declared}", decl.ret.span)
+                raise OptcError(f"{what} has type {user_type(result.type)} but is declared {user_type(declared)}", decl.ret.span)
         if declared.shape is None or declared.shape == ():
             if declared.shape == () and not result.type.is_scalar:
                 raise OptcError(f"{what} has type {result.type} but is declared a scalar", decl.ret.span)
@@ -702,10 +724,10 @@ class Lowerer(ExprLowerer):
         expected = tuple(binding.get(d, d) if isinstance(d, str) else d for d in declared.shape)
         target = TensorType(result.type.dtype, expected)
         if result.type.shape is None or len(result.type.shape) != len(expected):
-            raise OptcError(f"{what} has type {result.type} but is declared {declared}", decl.ret.span)
+            raise OptcError(f"{what} has type {user_type(result.type)} but is declared {user_type(declared)}", decl.ret.span)
         try:
             for a, b in zip(expected, result.type.shape):
                 unify_dim(a, b)
         except ShapeError:
-            raise OptcError(f"{what} has type {result.type} but is declared {declared} (here {target})", decl.ret.span) from None
+            raise OptcError(f"{what} has type {user_type(result.type)} but is declared {user_type(declared)} (here {target})", decl.ret.span) from None
         return result

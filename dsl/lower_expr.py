@@ -59,13 +59,13 @@ class ExprLowerer:
         try:
             broadcast_shapes(a.type.shape, b.type.shape)
         except ShapeError as err:
-            raise OptcError(f"`{_SYMBOL.get(opcode, opcode)}`: {err} ({a.type} vs {b.type})", span) from None
+            raise OptcError(f"`{_SYMBOL.get(opcode, opcode)}`: {err} ({user_type(a.type)} vs {user_type(b.type)})", span) from None
         return self.b.emit(opcode, (a, b), loc=span)
 
-    def as_int(self, v: Value, span: Span) -> Value:
-        """`v`, which must be an int scalar (a size, bound or index)."""
+    def as_int(self, v: Value, span: Span, what: str = "a size") -> Value:
+        """`v`, which must be an int scalar (`what`: a size, a loop bound, an index)."""
         if v.type.dtype != "i64" or not v.type.is_scalar:
-            raise OptcError(f"expected an int, got {v.type}", span)
+            raise OptcError(f"{what} must be an int, got {user_type(v.type)}", span)
         return v
 
     def static_int(self, node) -> int | None:
@@ -91,7 +91,7 @@ class ExprLowerer:
         if v.type.dtype == dtype:
             return v
         if v.type.dtype == "bool" or dtype == "bool" or (v.type.is_float and dtype == "i64"):
-            raise OptcError(f"{what} has type {v.type}, which cannot be converted to {dtype}", span)
+            raise OptcError(f"{what} has type {user_type(v.type)}, which cannot be converted to {user_type(TensorType(dtype, ()))}", span)
         return self.b.cast(v, dtype, span)
 
     def coerce(self, v: Value, target: Value, span: Span, what: str) -> Value:
@@ -180,7 +180,7 @@ class ExprLowerer:
             a, b = self.b.cast(a, self.real, span), self.b.cast(b, self.real, span)
         opcode = {(2, 1): "matvec", (1, 2): "vecmat", (2, 2): "matmul", (1, 1): "dot"}.get((a.type.rank, b.type.rank))
         if opcode is None:
-            raise OptcError(f"`@` needs vectors or matrices, got {a.type} and {b.type}", span)
+            raise OptcError(f"`@` needs vectors or matrices, got {user_type(a.type)} and {user_type(b.type)}", span)
         return self.b.emit(opcode, (a, b), loc=span)
 
     def _expr_Attribute(self, node: ast.Attribute) -> Value:
@@ -210,20 +210,23 @@ class ExprLowerer:
                     spec += ":"
                     continue
                 spec += "s"
-                lo = self.as_int(self.expr(item.lo), item.lo.span) if item.lo else self.b.const(0, "i64", item.span)
+                lo = self.as_int(self.expr(item.lo), item.lo.span, "a slice bound") if item.lo \
+                    else self.b.const(0, "i64", item.span)
                 if item.hi is not None:
-                    hi = self.as_int(self.expr(item.hi), item.hi.span)
+                    hi = self.as_int(self.expr(item.hi), item.hi.span, "a slice bound")
                 else:
                     hi = self.b.emit("dimsize", (x,), {"axis": axis}, item.span)
                 operands += [lo, hi]
                 bounds.append((self.dim_symbol(item.lo) if item.lo else None, self.dim_symbol(item.hi) if item.hi else None))
             else:
                 spec += "i"
-                operands.append(self.as_int(self.expr(item), item.span))
+                operands.append(self.as_int(self.expr(item), item.span, "an index"))
         spec += ":" * (rank - len(items))
         return spec, tuple(bounds), operands
 
     def _expr_Call(self, node: ast.Call) -> Value:
+        if isinstance(node.func, ast.Call) and isinstance(node.func.func, ast.Name) and node.func.func.id == "grad":
+            raise OptcError("`grad(f)(…)` (automatic differentiation) is not supported by this version of optc", node.span)
         if not isinstance(node.func, ast.Name):
             raise OptcError("only named functions can be called", node.func.span)
         name = node.func.id
@@ -238,7 +241,8 @@ class ExprLowerer:
             raise OptcError(f"unknown function `{name}`{did_you_mean(name, set(BUILTINS) | set(self.fns))}", node.func.span)
         n = len(node.args)
         if n < builtin.min_args or (builtin.max_args is not None and n > builtin.max_args):
-            raise OptcError(f"{name}() takes {_arity(builtin)}, got {n}", node.span, (f"{name}: {builtin.doc}",))
+            doc = builtin.doc if builtin.doc.startswith(name) else f"{name}: {builtin.doc}"
+            raise OptcError(f"{name}() takes {_arity(builtin)}, got {n}", node.span, (doc,))
         kwargs = {}
         for kw in node.kwargs:
             if kw.name not in builtin.keywords:
@@ -260,6 +264,14 @@ def _same_dims(a: TensorType, b: TensorType) -> bool:
         return all(unify_dim(x, y) is not None for x, y in zip(a.shape, b.shape))
     except ShapeError:
         return False
+
+
+def user_type(t: TensorType) -> str:
+    """A type as a user writes it: `real[m, n]` (f32/f64 shown as real), `int`, `bool`."""
+    base = {"f32": "real", "f64": "real", "i64": "int", "bool": "bool"}[t.dtype]
+    if t.shape is None:
+        return f"{base}[...]"
+    return base if not t.shape else f"{base}[{', '.join(map(str, t.shape))}]"
 
 
 def _arity(builtin) -> str:

@@ -70,7 +70,7 @@ def to_dot(graph: nx.DiGraph, title: str) -> str:
         stmt = data["stmt"]
         label = ast.source_text(stmt.span)
         if isinstance(stmt, ast.For):
-            label = f"for {stmt.var} in … (line {stmt.span.line})"
+            label = f"for {stmt.var} in …"
         lines.append(f"  n{i} [label={quote(f'{stmt.span.line}: {label}')}];")
     for u, v, data in graph.edges(data=True):
         kind, name = data["name"]

@@ -40,13 +40,14 @@ class Unit:
 def load_unit(path: str | Path) -> Unit:
     """Parse a file and resolve its `use` declarations."""
     path = Path(path)
-    return _load(path.resolve(), {})
+    return _load(path.resolve(), {}, shown=path)
 
 
-def _load(path: Path, loading: dict[Path, Unit]) -> Unit:
+def _load(path: Path, loading: dict[Path, Unit], shown: Path | None = None) -> Unit:
     """The unit of `path`; `loading` holds the units loaded so far in this `load_unit` (a cycle
-    of uses gets the unit being loaded, with its own fns already in place)."""
-    program = parse_file(path)
+    of uses gets the unit being loaded, with its own fns already in place). Diagnostics name
+    the file as `shown` (the path the user gave) when given."""
+    program = parse_file(shown or path)
     unit = Unit(program, path)
     loading[path] = unit
     seen: dict[str, ast.Decl] = {}

@@ -20,9 +20,7 @@ CASES = sorted(p.stem for p in PROGRAMS.glob("*.opt"))
 # Programs that optc accepts today although they are wrong; the golden file records the
 # current output. When the bug is fixed, this test fails: update the golden file and drop the
 # entry.
-KNOWN_ACCEPTED = {
-    "10_state_declared_twice": "dsl/lower.py does not check an optimizer's states for duplicates",
-}
+KNOWN_ACCEPTED: dict[str, str] = {}
 
 
 def test_corpus_is_large_enough():

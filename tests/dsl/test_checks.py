@@ -97,7 +97,7 @@ CASES = [
         r"`until` needs a scalar comparison, got bool\[n\]",
         (3, 23),
     ),
-    (solver("  for k in 0..c { x' = x }"), r"expected an int, got f64", (3, 15)),
+    (solver("  for k in 0..c { x' = x }"), r"must be an int, got real", (3, 15)),
     (
         solver("  for k in 0..2 { x' = x }\n  trace t = x"),
         r"trace `t` must be a scalar, got f64\[n\]",
@@ -120,7 +120,7 @@ CASES = [
     # states keep their dtype
     (
         "solver s(x: real) {\n  state c = 0\n  for k in 0..2 { c' = c + 0.5 }\n  return c\n}",
-        r"new value of `c` has type f64\[\], which cannot be converted to i64",
+        r"new value of `c` has type real, which cannot be converted to int",
         (3, 24),
     ),
     # fns

@@ -227,7 +227,7 @@ def test_fn_arguments_must_agree_on_dims(write):
     [
         ("x + u", r"`\+`: shapes \[n\] and \[m\] do not broadcast", "x + u"),
         ("A @ u", "A @ x: inner dimensions n and m differ", "A @ u"),
-        ("x[s]", "expected an int, got f64", "s"),
+        ("x[s]", "must be an int, got real", "s"),
         ("x[1, 2]", "2 indices for a tensor of rank 1", "x[1, 2]"),
         ("(x > 0) + 1", "expected a number, got a bool", "(x > 0) + 1"),
         ("where(x > 0, x > 1, 1)", "cannot mix a bool", "where(x > 0, x > 1, 1)"),
@@ -260,7 +260,7 @@ def test_declared_result_type_is_checked(write):
 
     path = write("solver s(x: real[n], u: real[m]) -> real[n] {\n  return u\n}")
     with pytest.raises(
-        OptcError, match=r"returned `u` has type f64\[m\] but is declared f64\[n\]"
+        OptcError, match=r"returned `u` has type real\[m\] but is declared real\[n\]"
     ) as info:
         compile_source(path)
     assert info.value.span.line == 2
