@@ -26,7 +26,8 @@ from optc.errors import OptcError, did_you_mean
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
 DTYPES = ("f32", "f64", "float32", "float64")
 EMIT_STAGES = ("ast", "ir", "ir-opt")
-NATIVE_STAGES = ("llvm", "asm", "obj", "mlir", "mlir-llvm", "ptx")
+LLVM_STAGES = ("llvm", "asm", "obj")
+NATIVE_STAGES = LLVM_STAGES + ("mlir", "mlir-llvm", "ptx")
 PLOT_FORMATS = (".png", ".pdf", ".svg")
 
 
@@ -175,8 +176,9 @@ def _parser() -> argparse.ArgumentParser:
         default="ir-opt",
         choices=EMIT_STAGES + NATIVE_STAGES,
         metavar="STAGE",
-        help=f"the stage to show: {', '.join(EMIT_STAGES)} (default: ir-opt); "
-        f"{', '.join(NATIVE_STAGES)} are not available in this version",
+        help=f"the stage to show: {', '.join(EMIT_STAGES)} (default: ir-opt), or the LLVM backend's "
+        f"optimized LLVM IR, assembly or object file ({', '.join(LLVM_STAGES)}); "
+        f"{', '.join(s for s in NATIVE_STAGES if s not in LLVM_STAGES)} are not available in this version",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     _dtype_arg(p, "the working float type `real` (default: float64)")
@@ -585,10 +587,12 @@ def cmd_compile(args) -> int:
     """`optc compile FILE [NAME] --emit STAGE`: print the AST, the IR or the optimized IR."""
     from optc.validate import to_dtype_name
 
+    if args.emit in LLVM_STAGES:
+        return _emit_llvm(args)
     if args.emit in NATIVE_STAGES:
         raise OptcError(
             f"--emit {args.emit} is not available in this version of optc; "
-            f"`optc compile` shows the stages {', '.join(EMIT_STAGES)}"
+            f"`optc compile` shows the stages {', '.join(EMIT_STAGES + LLVM_STAGES)}"
         )
     if args.print_after_all and args.emit != "ir-opt":
         raise OptcError(
@@ -606,6 +610,28 @@ def cmd_compile(args) -> int:
         compiled = compile_source(args.source, args.name, None, dtype)
         text = print_module(compiled.ir if args.emit == "ir" else compiled.module, locs=args.locs)
     _emit_text(text, args.output)
+    return 0
+
+
+def _emit_llvm(args) -> int:
+    """`--emit llvm|asm|obj`: the LLVM backend's output, after LLVM's optimizations."""
+    from optc.backends.llvm import generate
+    from optc.backends.llvm import jit
+    from optc.compiler import compile_source
+    from optc.validate import to_dtype_name
+
+    compiled = compile_source(args.source, args.name, None, to_dtype_name(args.dtype) or "f64")
+    text, _, _ = generate(compiled.module)
+    if args.emit == "obj":
+        if args.output is None:
+            raise OptcError("--emit obj writes machine code: give a file with -o")
+        obj = jit.object_code(text)
+        try:
+            Path(args.output).write_bytes(obj)
+        except OSError as err:
+            raise OptcError(f"cannot write {args.output}: {err.strerror or err}") from None
+        return 0
+    _emit_text(jit.optimized_ir(text) if args.emit == "llvm" else jit.assembly(text), args.output)
     return 0
 
 

@@ -105,6 +105,14 @@ def assembly(text: str) -> str:
     return target_machine().emit_assembly(mod)
 
 
+def object_code(text: str) -> bytes:
+    """The optimized module as an object file for the host."""
+    mod = llvm.parse_assembly(text)
+    mod.verify()
+    optimize(mod)
+    return target_machine().emit_object(mod)
+
+
 def optimized_ir(text: str) -> str:
     """The optimized module's LLVM IR text."""
     mod = llvm.parse_assembly(text)
