@@ -53,10 +53,10 @@ class _Compiling:
 
     kind = ""
 
-    def __init__(self, source, name: str | None, backend: str | None, dtype):
+    def __init__(self, source, name: str | None, backend: str | None, dtype, fastmath: bool = False):
         self.source = source
         self.dtype = to_dtype_name(dtype)
-        self.backend = get_backend(backend)
+        self.backend = get_backend(backend, fastmath)
         self._executables: dict[str, tuple[Any, Any]] = {}
         first = self.compiled(self.dtype or "f64")  # compile now: errors surface at construction
         self.name = first.name
@@ -82,9 +82,9 @@ class Solver(_Compiling):
 
     kind = "solver"
 
-    def __init__(self, source, name: str | None = None, backend: str | None = None, dtype=None):
+    def __init__(self, source, name: str | None = None, backend: str | None = None, dtype=None, fastmath: bool = False):
         self._requested_name = name
-        super().__init__(source, name, backend, dtype)
+        super().__init__(source, name, backend, dtype, fastmath)
 
     @property
     def function(self):
@@ -151,9 +151,13 @@ class Optimizer(_Compiling):
 
     kind = "optimizer"
 
-    def __init__(self, source, name: str | None = None, backend: str | None = None, dtype=None, **hyper):
+    def __init__(self, source, name: str | None = None, backend: str | None = None, dtype=None,
+                 threads: int | None = None, fastmath: bool = False, **hyper):
         self._requested_name = name
-        super().__init__(source, name, backend, dtype)
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise OptcError(f"threads must be a positive int, not {threads!r}")
+        self.threads = threads
+        super().__init__(source, name, backend, dtype, fastmath)
         self.defaults = dict(self._step_fn(self.dtype or "f64").attrs["defaults"])
         self.hyper = self._check_hyper(hyper)
         self._hyper_cache: dict[str, list] = {}
@@ -261,6 +265,8 @@ class Optimizer(_Compiling):
         for dtype in sorted(set(state.dtypes)):
             members = [i for i, d in enumerate(state.dtypes) if d == dtype]
             kernel = getattr(self.executable(dtype), "multi_tensor", None)
+            if kernel is not None and self.threads is not None:
+                kernel.threads = self.threads
             if kernel is not None:
                 has_grad = self._step_fn(dtype).attrs.get("grad") is not None
                 rows = [[params[i]] + ([grads[i]] if has_grad else []) + list(state.tensors[i].values()) for i in members]
@@ -302,16 +308,21 @@ def _assign(target: np.ndarray, value) -> np.ndarray:
     return target
 
 
-def optimizer(source, name: str | None = None, backend: str | None = None, dtype=None, **hyper) -> Optimizer:
-    """An optimizer from a stdlib name or a `.opt` path; `hyper` overrides default hyperparameters."""
-    return Optimizer(source, name, backend, dtype, **hyper)
+def optimizer(source, name: str | None = None, backend: str | None = None, dtype=None,
+              threads: int | None = None, fastmath: bool = False, **hyper) -> Optimizer:
+    """An optimizer from a stdlib name or a `.opt` path; `hyper` overrides default hyperparameters.
+
+    `threads` caps the threads the llvm backend splits large tensors across (default: all
+    cores); `fastmath=True` lets it reorder float arithmetic (llvm only)."""
+    return Optimizer(source, name, backend, dtype, threads, fastmath, **hyper)
 
 
-def solver(source, name: str | None = None, backend: str | None = None, dtype=None) -> Solver:
+def solver(source, name: str | None = None, backend: str | None = None, dtype=None, fastmath: bool = False) -> Solver:
     """A solver from a stdlib name or a `.opt` path."""
-    return Solver(source, name, backend, dtype)
+    return Solver(source, name, backend, dtype, fastmath)
 
 
-def solve(source, name: str | None = None, backend: str | None = None, dtype=None, progress=None, **inputs) -> SolveResult:
+def solve(source, name: str | None = None, backend: str | None = None, dtype=None, progress=None,
+          fastmath: bool = False, **inputs) -> SolveResult:
     """Compile and run a solver in one call: `optc.solve("fista", A=A, b=b, lam=0.1, L=L)`."""
-    return Solver(source, name, backend, dtype)(progress=progress, **inputs)
+    return Solver(source, name, backend, dtype, fastmath)(progress=progress, **inputs)

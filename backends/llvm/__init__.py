@@ -7,6 +7,8 @@ NumPy backend's interface, so the API layer treats both alike.
 
 from __future__ import annotations
 
+import re
+
 from llvmlite import ir
 
 from optc.backends.llvm.codegen import ErrorSites, FunctionCodegen
@@ -35,7 +37,15 @@ def multi_tensor_step(module: Module):
     return step if is_elementwise_step(step) else None
 
 
-def generate(module: Module) -> tuple[str, ErrorSites, list[str]]:
+_FAST = re.compile(r"= (fadd|fsub|fmul|fdiv|frem|fneg) ")
+
+
+def with_fastmath(text: str) -> str:
+    """Every float arithmetic instruction of LLVM IR text marked `fast`."""
+    return _FAST.sub(lambda m: f"= {m.group(1)} fast ", text.replace("fadd reassoc ", "fadd "))
+
+
+def generate(module: Module, fastmath: bool = False) -> tuple[str, ErrorSites, list[str]]:
     """LLVM IR text for an (inlined) module, its error sites and the IR functions compiled.
 
     An optimizer whose step qualifies gets the multi-tensor kernel instead of a per-tensor
@@ -52,7 +62,8 @@ def generate(module: Module) -> tuple[str, ErrorSites, list[str]]:
         names.append(name)
     if step is not None:
         generate_kernel(llmod, step, MULTI_TENSOR)
-    return str(llmod), errors, names
+    text = str(llmod)
+    return (with_fastmath(text) if fastmath else text), errors, names
 
 
 class LLVMExecutable:
@@ -60,10 +71,10 @@ class LLVMExecutable:
 
     Compiled code is looked up in the disk cache first (keyed by the printed IR and target)."""
 
-    def __init__(self, module: Module):
+    def __init__(self, module: Module, fastmath: bool = False):
         self.module = module
         step = multi_tensor_step(module)
-        key = disk_cache.entry_key(print_module(module), target_key())
+        key = disk_cache.entry_key(print_module(module), f"{target_key()}|fastmath={fastmath}")
         cached = disk_cache.load(key)
         self.from_cache = False
         if cached is not None:
@@ -75,7 +86,7 @@ class LLVMExecutable:
             except (KeyError, IndexError, TypeError, ValueError, RuntimeError):
                 cached = None
         if cached is None:
-            text, errors, names = generate(module)
+            text, errors, names = generate(module, fastmath)
             self.loaded = compile_ir(text, [symbol(n) for n in names] + ([MULTI_TENSOR] if step else []))
             sites = errors.sites
             disk_cache.store(key, {"names": names, "sites": self._site_refs(sites)}, self.loaded.object_code)
@@ -105,9 +116,12 @@ class LLVMExecutable:
 
 
 class LLVMBackend:
-    """Native code for the host CPU."""
+    """Native code for the host CPU (`fastmath=True`: float arithmetic may be reordered)."""
 
     name = "llvm"
 
+    def __init__(self, fastmath: bool = False):
+        self.fastmath = fastmath
+
     def compile(self, module: Module) -> LLVMExecutable:
-        return LLVMExecutable(module)
+        return LLVMExecutable(module, self.fastmath)
