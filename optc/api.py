@@ -289,11 +289,14 @@ class Optimizer(_Compiling):
                 raise OptcError(f"params[{i}] has dtype {p.dtype} but the state was created for {_NUMPY[state.dtypes[i]]}")
             if p.shape != state.shapes[i]:
                 raise OptcError(f"params[{i}] has shape {p.shape} but the state was created for {state.shapes[i]}")
-            g = np.asarray(g)
+            if not isinstance(g, np.ndarray):
+                raise OptcError(f"grads[{i}] must be a NumPy array, not {type(g).__name__}")
             if g.shape != p.shape:
                 raise OptcError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}")
             if g.dtype != p.dtype:
                 raise OptcError(f"grads[{i}] has dtype {g.dtype} but params[{i}] has dtype {p.dtype}")
+
+        _check_no_overlap(params, grads)
 
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in {**self.defaults, **self.hyper}.items())
@@ -301,6 +304,27 @@ class Optimizer(_Compiling):
 
 
 _NUMPY = {"f32": "float32", "f64": "float64"}
+
+
+def _check_no_overlap(params, grads) -> None:
+    """Params are written in place while grads are read: no two of them may share memory."""
+    spans = []
+    for what, arrays in (("params", params), ("grads", grads)):
+        for i, a in enumerate(arrays):
+            if a.size:
+                lo, hi = np.byte_bounds(a) if hasattr(np, "byte_bounds") else np.lib.array_utils.byte_bounds(a)
+                spans.append((lo, hi, f"{what}[{i}]"))
+    spans.sort()
+    reach = None  # the written (param) span reaching furthest so far
+    last_read = None
+    for lo, hi, name in spans:
+        for other in (reach, last_read if name.startswith("params") else None):
+            if other is not None and lo < other[1]:
+                raise OptcError(f"{other[2]} and {name} share memory; a param must not overlap another param or a grad")
+        if name.startswith("params"):
+            reach = (lo, hi, name) if reach is None or hi > reach[1] else reach
+        else:
+            last_read = (lo, hi, name) if last_read is None or hi > last_read[1] else last_read
 
 
 def _assign(target: np.ndarray, value) -> np.ndarray:
