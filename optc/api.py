@@ -268,6 +268,12 @@ class Optimizer(_Compiling):
             if kernel is not None and self.threads is not None:
                 kernel.threads = self.threads
             if kernel is not None:
+                for i in members:
+                    for what, arr in (("params", params[i]), ("grads", grads[i])):
+                        if not arr.flags.c_contiguous:
+                            raise OptcError(f"{what}[{i}] is not contiguous (a strided view); the native kernel "
+                                            "updates contiguous arrays in place: pass np.ascontiguousarray(…) "
+                                            "and copy back, or use backend='numpy'")
                 has_grad = self._step_fn(dtype).attrs.get("grad") is not None
                 rows = [[params[i]] + ([grads[i]] if has_grad else []) + list(state.tensors[i].values()) for i in members]
                 plan.append((dtype, kernel, kernel.plan(rows)))

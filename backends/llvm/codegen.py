@@ -222,13 +222,17 @@ class FunctionCodegen:
         slot = self.env[arg]
         return slot if isinstance(slot, Tensor) and slot.contiguous else None
 
-    def fail_if(self, cond, op: Op, message: str) -> None:
-        """Return the error code of `op` when `cond` holds."""
+    def fail_if(self, cond, op: Op, message: str, details: tuple = ()) -> None:
+        """Return the error code of `op` when `cond` holds; up to 3 int `details` are written to
+        `output_shapes` for the message's `{0}`, `{1}`, `{2}` (the offending index, the length)."""
         code = self.errors.add(op, message)
         bad = self.func.append_basic_block("fail")
         ok = self.func.append_basic_block("ok")
         self.b.cbranch(cond, bad, ok)
         self.b.position_at_end(bad)
+        out_shapes = self.func.args[3]
+        for k, value in enumerate(details[:3]):
+            self.b.store(value, self.b.gep(out_shapes, [_i64(k)]))
         self.b.ret(ir.Constant(I32, code))
         self.b.position_at_end(ok)
 
@@ -392,25 +396,31 @@ class FunctionCodegen:
         dims = self.group_dims(out_type, inputs, closure)
         in_tensors = {v: self.env[v] for v in inputs}
         flat = all(t.contiguous and v.type.shape == out_type.shape for v, t in in_tensors.items())
-        read = self._reader(in_tensors, flat, len(dims))
         target = closure[-1].results[0]
 
-        def get(b: ir.IRBuilder, idx: list):
-            local: dict[Value, object] = {}
-            _evaluate(b, closure, read, idx, local)
-            return local[target]
+        def getter(read):
+            def get(b: ir.IRBuilder, idx: list):
+                local: dict[Value, object] = {}
+                _evaluate(b, closure, read, idx, local)
+                return local[target]
 
-        return Source(dims, flat, get, out_type.dtype)
+            return get
+
+        nested = getter(self._reader(in_tensors, False, len(dims)))
+        return Source(dims, flat, nested, out_type.dtype, getter(self._reader(in_tensors, True, len(dims))))
 
     def tensor_source(self, t: Tensor) -> "Source":
         """The elements of a tensor."""
 
         def get(b: ir.IRBuilder, idx: list):
-            ptr = b.gep(t.ptr, idx) if t.contiguous and len(idx) == 1 else self.element_ptr(t, idx)
-            v = b.load(ptr)
+            v = b.load(self.element_ptr(t, idx))
             return b.trunc(v, I1) if t.dtype == "bool" else v
 
-        return Source(t.dims, t.contiguous, get, t.dtype)
+        def get_flat(b: ir.IRBuilder, idx: list):
+            v = b.load(b.gep(t.ptr, idx))
+            return b.trunc(v, I1) if t.dtype == "bool" else v
+
+        return Source(t.dims, t.contiguous, get, t.dtype, get_flat)
 
     def group_dims(self, out_type, inputs: list[Value], group: list[Op]) -> list:
         """Runtime dims of a group's shape, checking operands whose dims are not known equal."""
@@ -487,27 +497,23 @@ class FunctionCodegen:
                 strides.append(s)
                 continue
             if c == "i":
-                i = indices[k]
+                given = indices[k]
                 k += 1
-                i = self.b.select(self.b.icmp_signed("<", i, _i64(0)), self.b.add(i, n), i)
+                i = self.b.select(self.b.icmp_signed("<", given, _i64(0)), self.b.add(given, n), given)
                 bad = self.b.or_(self.b.icmp_signed("<", i, _i64(0)), self.b.icmp_signed(">=", i, n))
-                self.fail_if(bad, op, f"index out of range on axis {axis}")
+                self.fail_if(bad, op, f"index {{0}} is out of range for axis {axis} of length {{1}}", (given, n))
                 offset = self.b.add(offset, self.b.mul(i, s))
                 continue
-            lo, hi = self._clamp(indices[k], n), self._clamp(indices[k + 1], n)
+            lo, hi = indices[k], indices[k + 1]
             k += 2
+            bad = self.b.or_(self.b.icmp_signed("<", lo, _i64(0)),
+                             self.b.or_(self.b.icmp_signed(">", lo, hi), self.b.icmp_signed(">", hi, n)))
+            self.fail_if(bad, op, f"slice {{0}}:{{1}} is out of range for axis {axis} of length {{2}}", (lo, hi, n))
             length = self.b.sub(hi, lo)
-            length = self.b.select(self.b.icmp_signed("<", length, _i64(0)), _i64(0), length)
             offset = self.b.add(offset, self.b.mul(lo, s))
             dims.append(length)
             strides.append(s)
         return self.b.gep(x.ptr, [offset]), dims, strides
-
-    def _clamp(self, i, n):
-        """Python's slice-bound rule: negative counts from the end, then clamp to [0, n]."""
-        i = self.b.select(self.b.icmp_signed("<", i, _i64(0)), self.b.add(i, n), i)
-        i = self.b.select(self.b.icmp_signed("<", i, _i64(0)), _i64(0), i)
-        return self.b.select(self.b.icmp_signed(">", i, n), n, i)
 
     def op_index(self, op: Op, x: Tensor, *indices):
         ptr, dims, strides = self._index_view(op, x, indices)
@@ -562,7 +568,8 @@ class FunctionCodegen:
                 b.store(combine(b, b.load(acc_ptr), src.get(b, idx)), acc_ptr)
 
             if src.flat:
-                L.counted_loop(self.b, _i64(0), numel(self.b, src.dims), lambda b, i: body(b, [i]))
+                L.counted_loop(self.b, _i64(0), numel(self.b, src.dims),
+                               lambda b, i: b.store(combine(b, b.load(acc_ptr), src.get_flat(b, [i])), acc_ptr))
             else:
                 L.nested_loops(self.b, src.dims, body)
             return self.b.load(acc_ptr)
@@ -611,6 +618,7 @@ class FunctionCodegen:
 
     def op_logsumexp(self, op: Op, x: Tensor):
         dtype = x.dtype
+        self.fail_if(self.b.icmp_signed("==", numel(self.b, x.dims), _i64(0)), op, "logsumexp of an empty tensor")
         mx = self._reduce(op, self.tensor_source(x), const(dtype, float("-inf")),
                           lambda b, a, v: intrinsic(b, "maximum", dtype, a, v))
         axis = op.attrs.get("axis")
@@ -673,7 +681,12 @@ class FunctionCodegen:
 
         if axis is None:
             flat = self.materialize(x) if not x.contiguous else x
-            return scan(self.b, lambda b, j: self._load(flat, [j]), numel(self.b, x.dims))
+
+            def element(b, j):
+                v = b.load(b.gep(flat.ptr, [j]))
+                return b.trunc(v, I1) if flat.dtype == "bool" else v
+
+            return scan(self.b, element, numel(self.b, x.dims))
         axis %= x.rank
         out_dims = x.dims[:axis] + x.dims[axis + 1 :]
         out = self.alloc(out_dims, "i64")
@@ -843,12 +856,14 @@ FUSABLE_REDUCTIONS = {"reduce_sum", "reduce_max", "reduce_min"}
 
 @dataclass
 class Source:
-    """Elements to reduce: a tensor or an elementwise expression, by index (flat if `flat`)."""
+    """Elements to reduce: a tensor or an elementwise expression. `get(b, idx)` takes a full
+    index; `get_flat(b, [i])` a position in row-major order, valid when `flat`."""
 
     dims: list
     flat: bool
     get: object
     dtype: str
+    get_flat: object
 
 
 def _evaluate(b: ir.IRBuilder, ops: list[Op], read, idx: list, local: dict) -> None:

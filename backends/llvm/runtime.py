@@ -51,13 +51,13 @@ class NativeFunction:
             keep.append(arr)
             ptrs[i] = arr.ctypes.data
             if param.type.shape is None:
-                any_shape = any_shape or arr.shape
+                any_shape = arr.shape if any_shape is None else any_shape
                 shapes.append(arr.size)
             elif not param.type.is_scalar:
                 shapes.extend(arr.shape)
         shape_arr = np.array(shapes or [0], dtype=np.int64)
         outs = (ctypes.c_void_p * max(len(fn.results), 1))()
-        out_shapes = np.zeros(max(sum(self.out_ranks), 1), dtype=np.int64)
+        out_shapes = np.zeros(max(sum(self.out_ranks), 3), dtype=np.int64)  # also run-time error details
         callback = ctypes.c_void_p(None)
         if progress is not None:
             names = self.trace_names
@@ -69,6 +69,7 @@ class NativeFunction:
         rc = self.call(ptrs, shape_arr.ctypes.data, outs, out_shapes.ctypes.data, ctypes.cast(callback, ctypes.c_void_p))
         if rc != 0:
             op, message = self.error_sites[rc - 1]
+            message = message.format(*(int(v) for v in out_shapes[:3]))
             raise OptcError(f"{_describe(op.opcode)} failed at run time: {message}", op.loc)
         return self._results(outs, out_shapes, any_shape)
 

@@ -88,6 +88,7 @@ def _ipow(module: ir.Module) -> ir.Function:
     base, exp = fn.args
     entry, loop, done = fn.append_basic_block("entry"), fn.append_basic_block("loop"), fn.append_basic_block("done")
     b = ir.IRBuilder(entry)
+    no_loop = b.select(b.icmp_signed("==", exp, const("i64", 0)), const("i64", 1), const("i64", 0))
     b.cbranch(b.icmp_signed(">", exp, const("i64", 0)), loop, done)
     b = ir.IRBuilder(loop)
     acc = b.phi(I64)
@@ -106,7 +107,7 @@ def _ipow(module: ir.Module) -> ir.Function:
     b.cbranch(b.icmp_signed(">", e2, const("i64", 0)), loop, done)
     b = ir.IRBuilder(done)
     res = b.phi(I64)
-    res.add_incoming(b.select(b.icmp_signed("==", exp, const("i64", 0)), const("i64", 1), const("i64", 0)), entry)
+    res.add_incoming(no_loop, entry)
     res.add_incoming(acc2, loop)
     b.ret(res)
     return fn
@@ -118,10 +119,13 @@ def _mod(b, op, dtype, x, y):
     if _is_float(dtype):
         r = b.frem(x, y)
         fix = b.and_(b.fcmp_ordered("!=", r, zero), b.xor(b.fcmp_ordered("<", r, zero), b.fcmp_ordered("<", y, zero)))
-        return b.select(fix, b.fadd(r, y), r)
-    r = b.srem(x, y)
+        r = b.select(fix, b.fadd(r, y), r)
+        # a zero remainder takes the divisor's sign, as in NumPy
+        return b.select(b.fcmp_ordered("==", r, zero), intrinsic(b, "copysign", dtype, zero, y), r)
+    divisor_zero = b.icmp_signed("==", y, zero)
+    r = b.srem(x, b.select(divisor_zero, const(dtype, 1), y))  # x % 0 is 0 in NumPy, not a trap
     fix = b.and_(b.icmp_signed("!=", r, zero), b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
-    return b.select(fix, b.add(r, y), r)
+    return b.select(divisor_zero, zero, b.select(fix, b.add(r, y), r))
 
 
 @scalar_rule("minimum", "maximum")
@@ -198,8 +202,12 @@ def _rsqrt(b, op, dtype, x):
 
 @scalar_rule("sigmoid")
 def _sigmoid(b, op, dtype, x):
-    one = const(dtype, 1)
-    return b.fdiv(one, b.fadd(one, intrinsic(b, "exp", dtype, b.fneg(x))))
+    # exp(-logaddexp(0, -x)) with logaddexp(0, t) = max(0, t) + log1p(exp(-|t|)): the NumPy
+    # backend's formula, so tiny results stay subnormal instead of flushing to 0.
+    t = b.fneg(x)
+    largest = intrinsic(b, "maxnum", dtype, const(dtype, 0), t)
+    soft = b.fadd(largest, libm(b, "log1p", dtype, intrinsic(b, "exp", dtype, b.fneg(intrinsic(b, "fabs", dtype, t)))))
+    return intrinsic(b, "exp", dtype, b.fneg(soft))
 
 
 @scalar_rule("select")
