@@ -173,6 +173,8 @@ class Optimizer(_Compiling):
         return dict(hyper)
 
     def _params(self, params) -> list[np.ndarray]:
+        if type(params) is list:
+            return params
         if isinstance(params, np.ndarray):
             return [params]
         if not isinstance(params, Sequence):
@@ -235,6 +237,9 @@ class Optimizer(_Compiling):
             state._plan = self._plan(params, grads, state)
             state._plan_key = key
             state._plan_refs = (params, grads)  # keeps the ids in the key from being reused
+        for i, p in enumerate(params):  # the one check a cached plan cannot skip: the flag can change
+            if not p.flags.writeable:
+                raise OptcError(f"params[{i}] is read-only; the optimizer updates it in place")
         state.t += 1
         t = np.int64(state.t)
         for dtype, kernel, work in state._plan:
@@ -244,9 +249,7 @@ class Optimizer(_Compiling):
                 kernel.run(work, state.t)
                 continue
             step = self._step_fn(dtype)
-            for i, (p, g, tensor) in enumerate(work):
-                if not p.flags.writeable:
-                    raise OptcError(f"params[{i}] is read-only; the optimizer updates it in place")
+            for p, g, tensor in work:
                 args = [p] + ([g] if step.attrs.get("grad") else []) + list(tensor.values()) + hyper_args + [t]
                 new_p, *new_states = self.executable(dtype).run(step.name, args)
                 p[...] = new_p
