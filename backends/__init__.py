@@ -8,11 +8,18 @@ ExecutionEngine and `mlir-gpu` on NVIDIA GPUs (both need the `mlir` extra).
 
 from __future__ import annotations
 
+import os
+
 from optc.errors import OptcError, did_you_mean
 
 AVAILABLE = ("numpy", "llvm", "mlir", "mlir-gpu")
 PLANNED = ()
-DEFAULT = "numpy"
+DEFAULT = "llvm"
+
+
+def default_backend() -> str:
+    """The backend used when none is named: `$OPTC_BACKEND` if set, else llvm."""
+    return os.environ.get("OPTC_BACKEND") or DEFAULT
 
 
 def get_backend(name: str | None, fastmath: bool = False):
@@ -20,7 +27,7 @@ def get_backend(name: str | None, fastmath: bool = False):
 
     `fastmath=True` lets the llvm backend reorder and contract float arithmetic (results change
     in the last bits, and NaN/inf handling is no longer guaranteed); other backends refuse it."""
-    name = name or DEFAULT
+    name = name or default_backend()
     if fastmath and name != "llvm":
         raise OptcError(f"fastmath=True is an option of the llvm backend, not of `{name}`")
     if name == "numpy":

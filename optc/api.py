@@ -245,8 +245,14 @@ class Optimizer(_Compiling):
         for dtype, kernel, work in state._plan:
             hyper_args = self._hyper_args(dtype, hyper) if hyper else self._default_hyper_args(dtype)
             if kernel is not None:
+                tables, copies = work
+                for stand_in, view, _ in copies:
+                    np.copyto(stand_in, view)
                 kernel.set_hypers(hyper_args)
-                kernel.run(work, state.t)
+                kernel.run(tables, state.t)
+                for stand_in, view, is_param in copies:
+                    if is_param:
+                        np.copyto(view, stand_in)
                 continue
             step = self._step_fn(dtype)
             for p, g, tensor in work:
@@ -271,15 +277,13 @@ class Optimizer(_Compiling):
             if kernel is not None and self.threads is not None:
                 kernel.threads = self.threads
             if kernel is not None:
-                for i in members:
-                    for what, arr in (("params", params[i]), ("grads", grads[i])):
-                        if not arr.flags.c_contiguous:
-                            raise OptcError(f"{what}[{i}] is not contiguous (a strided view); the native kernel "
-                                            "updates contiguous arrays in place: pass np.ascontiguousarray(…) "
-                                            "and copy back, or use backend='numpy'")
                 has_grad = self._step_fn(dtype).attrs.get("grad") is not None
-                rows = [[params[i]] + ([grads[i]] if has_grad else []) + list(state.tensors[i].values()) for i in members]
-                plan.append((dtype, kernel, kernel.plan(rows)))
+                copies = []  # (contiguous stand-in, the caller's strided view, is a param)
+                rows = []
+                for i in members:
+                    p, g = _contiguous(params[i], True, copies), _contiguous(grads[i], False, copies)
+                    rows.append([p] + ([g] if has_grad else []) + list(state.tensors[i].values()))
+                plan.append((dtype, kernel, (kernel.plan(rows), copies)))
             else:
                 plan.append((dtype, None, [(params[i], grads[i], state.tensors[i]) for i in members]))
         return plan
@@ -313,6 +317,16 @@ class Optimizer(_Compiling):
 
 
 _NUMPY = {"f32": "float32", "f64": "float64"}
+
+
+def _contiguous(arr: np.ndarray, is_param: bool, copies: list) -> np.ndarray:
+    """`arr`, or a contiguous stand-in registered in `copies` for a strided view (the native
+    kernel walks memory linearly; the view is copied in before and, for a param, back after)."""
+    if arr.flags.c_contiguous:
+        return arr
+    stand_in = np.ascontiguousarray(arr)
+    copies.append((stand_in, arr, is_param))
+    return stand_in
 
 
 def _check_no_overlap(params, grads) -> None:

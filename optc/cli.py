@@ -73,10 +73,11 @@ def _internal_message(err: Exception) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     from optc import __version__
-    from optc.backends import AVAILABLE, DEFAULT, PLANNED
+    from optc.backends import AVAILABLE, PLANNED, default_backend
 
-    others = [b for b in AVAILABLE if b != DEFAULT]
-    backends = f"{DEFAULT} (the default)" + "".join(f", {b}" for b in others)
+    default = default_backend()
+    others = [b for b in AVAILABLE if b != default]
+    backends = f"{default} (the default; $OPTC_BACKEND changes it)" + "".join(f", {b}" for b in others)
     if PLANNED:
         backends += (
             f"; {', '.join(PLANNED)} {'is' if len(PLANNED) == 1 else 'are'} not available yet"
@@ -131,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         "-b",
         default=None,
         metavar="BACKEND",
-        help=f"the backend to run on; available: {', '.join(AVAILABLE)} (default: {DEFAULT})",
+        help=f"the backend to run on; available: {', '.join(AVAILABLE)} (default: {default_backend()})",
     )
     _dtype_arg(
         p,

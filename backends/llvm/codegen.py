@@ -9,7 +9,8 @@ Each IR function becomes one native function with a fixed ABI:
 (the caller copies and frees it) and writes result dims to `output_shapes`. It returns 0, or
 1 + the index of the op that failed (an index out of range, a shape mismatch at run time), so
 the caller can report the user's line. `progress`, if not null, is called after each iteration
-of the outermost loop with the iteration, the maximum and the latest trace values.
+of the outermost loop with the iteration, the maximum and the latest trace values; if it
+returns non-zero (the Python side caught an exception, e.g. Ctrl-C), the function returns -1.
 
 Tensors are (pointer, dims, strides) views, so `A[:, j]`, `x[a:b]` and `A.T` cost nothing.
 Elementwise ops are fused: consecutive elementwise ops of one shape form a group computed in a
@@ -33,7 +34,8 @@ from optc.ir.ops import OPS
 I32 = ir.IntType(32)
 PTR = L.PTR
 ENTRY_TYPE = ir.FunctionType(I32, [PTR.as_pointer(), I64.as_pointer(), PTR.as_pointer(), I64.as_pointer(), PTR])
-PROGRESS_TYPE = ir.FunctionType(ir.VoidType(), [I64, I64, ir.DoubleType().as_pointer()])
+PROGRESS_TYPE = ir.FunctionType(ir.IntType(32), [I64, I64, ir.DoubleType().as_pointer()])  # non-zero: stop
+INTERRUPTED = -1  # the return code when the progress callback asked to stop
 UNSUPPORTED: set[str] = {"call"}
 ELEMENT_SIZE = {"f64": 8, "f32": 4, "i64": 8, "bool": 1}
 # Sums may be reassociated (vectorized with partial sums, as NumPy's pairwise summation also

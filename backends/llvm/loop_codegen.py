@@ -11,7 +11,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from optc.backends.llvm import loops as L
-from optc.backends.llvm.codegen import ELEMENT_SIZE, PROGRESS_TYPE, Tensor, _i64, numel
+from optc.backends.llvm.codegen import ELEMENT_SIZE, INTERRUPTED, PROGRESS_TYPE, Tensor, _i64, numel
 from optc.backends.llvm.scalar import I1, LL_TYPES, MEM_TYPES, const, convert
 from optc.ir.core import Op
 
@@ -168,6 +168,9 @@ def _call_progress(cg, count, total, values) -> None:
     b.position_at_end(call)
     callee = b.bitcast(fn_ptr, PROGRESS_TYPE.as_pointer())
     arg = b.gep(values, [_i64(0), _i64(0)]) if values is not None else ir.Constant(ir.DoubleType().as_pointer(), None)
-    b.call(callee, [count, total, arg])
-    b.branch(after)
+    stop = b.call(callee, [count, total, arg])
+    interrupted = cg.func.append_basic_block("progress.stop")
+    b.cbranch(b.icmp_signed("!=", stop, ir.Constant(ir.IntType(32), 0)), interrupted, after)
+    b.position_at_end(interrupted)
+    b.ret(ir.Constant(ir.IntType(32), INTERRUPTED))
     b.position_at_end(after)

@@ -18,7 +18,7 @@ from optc.ir.core import Function
 from optc.ir.types import NUMPY_NAMES
 
 ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
-PROGRESS = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(ctypes.c_double))
+PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(ctypes.c_double))
 _libc = ctypes.CDLL(None)
 _libc.free.argtypes = [ctypes.c_void_p]
 _libc.free.restype = None
@@ -59,14 +59,23 @@ class NativeFunction:
         outs = (ctypes.c_void_p * max(len(fn.results), 1))()
         out_shapes = np.zeros(max(sum(self.out_ranks), 3), dtype=np.int64)  # also run-time error details
         callback = ctypes.c_void_p(None)
+        raised: list[BaseException] = []
         if progress is not None:
             names = self.trace_names
 
             def on_iteration(k, total, values):
-                progress(int(k), int(total), {name: values[i] for i, name in enumerate(names)})
+                # An exception cannot cross native frames: keep it, ask the loop to stop, re-raise.
+                try:
+                    progress(int(k), int(total), {name: values[i] for i, name in enumerate(names)})
+                except BaseException as err:  # noqa: BLE001 - re-raised below, KeyboardInterrupt included
+                    raised.append(err)
+                    return 1
+                return 0
 
             callback = PROGRESS(on_iteration)
         rc = self.call(ptrs, shape_arr.ctypes.data, outs, out_shapes.ctypes.data, ctypes.cast(callback, ctypes.c_void_p))
+        if raised:
+            raise raised[0]
         if rc != 0:
             op, message = self.error_sites[rc - 1]
             message = message.format(*(int(v) for v in out_shapes[:3]))

@@ -14,7 +14,7 @@ import scipy.sparse.linalg
 import optc
 from tests.reference.checks import assert_converged_run
 from tests.reference.problems import digits
-from tests.reference.tolerances import CG_RTOL, CG_VS_SCIPY, CG_X, rel_err
+from tests.reference.tolerances import CG_ITERATION_SLACK, CG_RTOL, CG_VS_SCIPY, CG_X, rel_err
 
 
 def system(kind: str):
@@ -43,7 +43,9 @@ def test_cg_matches_solve_and_scipy(kind, dtype, record_property):
 
     assert res.x.dtype == np.dtype(dtype)
     assert_converged_run(res, max_iter=10000)
-    assert info == 0 and res.iterations == scipy_iterations
+    # the same iterations up to rounding: dot products summed in another order can move the
+    # stopping iteration of a run at the rounding level by a few steps
+    assert info == 0 and abs(res.iterations - scipy_iterations) <= CG_ITERATION_SLACK(scipy_iterations)
     solve_err = rel_err(res.x, np.linalg.solve(A, b))
     scipy_err = rel_err(res.x, x_ref)
     assert solve_err <= CG_X[dtype]

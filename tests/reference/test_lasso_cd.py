@@ -18,7 +18,7 @@ from sklearn.linear_model import Lasso
 import optc
 from tests.reference.checks import assert_converged_run, assert_non_increasing
 from tests.reference.problems import diabetes_raw
-from tests.reference.tolerances import DTYPES, LASSO_CD_X, SOLVER_TOL, TRACE_VALUE, rel_err
+from tests.reference.tolerances import DTYPES, LASSO_CD_X, LASSO_TOL, TRACE_VALUE, rel_err
 
 FRACTIONS = (1e-4, 1e-2, 0.1, 0.5, 1.01)
 
@@ -46,7 +46,7 @@ def reference(name: str, fraction: float):
 def test_matches_sklearn_lasso(name, fraction, dtype, record_property):
     A, b, lam, est = reference(name, fraction)
     res = optc.solve("lasso_cd", A=A.astype(dtype), b=b.astype(dtype), lam=lam,
-                     tol=SOLVER_TOL[dtype])
+                     tol=LASSO_TOL[dtype])
 
     assert res.x.dtype == np.dtype(dtype)
     assert_converged_run(res, max_iter=100000)

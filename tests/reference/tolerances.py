@@ -26,6 +26,10 @@ OPTIMIZER_STATE = {"float64": 1e-13, "float32": 1e-4}
 # Stopping tolerances passed to the solvers (float32 cannot resolve changes near float64's);
 # the bounds below hold at these.
 SOLVER_TOL = {"float64": 1e-12, "float32": 1e-7}
+# lasso_cd stops on the largest coordinate change relative to the largest coefficient: at
+# float32's epsilon (1e-7) a coordinate can move by one ulp forever when sums are rounded in
+# another order (the llvm backend), so float32 stops at about 8 ulps.
+LASSO_TOL = {"float64": 1e-12, "float32": 1e-6}
 CG_RTOL = {"float64": 1e-10, "float32": 1e-5}
 SINKHORN_TOL = {"float64": 1e-10, "float32": 1e-6}
 
@@ -47,7 +51,8 @@ LASSO_CD_X = {"float64": 1e-12, "float32": 1e-4}
 # cg vs numpy.linalg.solve (1.7e-9 / 2.6e-4) and vs scipy.sparse.linalg.cg run in the same
 # dtype (0 / 0: the same iterates).
 CG_X = {"float64": 1e-8, "float32": 2e-3}
-CG_VS_SCIPY = {"float64": 1e-12, "float32": 1e-5}
+CG_VS_SCIPY = {"float64": 1e-8, "float32": 1e-4}  # the numpy backend: 0 / 0 (the same iterates); llvm sums
+# dot products in another order, and both stop anywhere within rtol: 1e-9 / 1.7e-5 measured
 
 # power_iteration vs numpy.linalg.eigh: the largest eigenvalue (4.5e-14 / 7.8e-7) and its
 # eigenvector up to sign (2.2e-7 / 8.8e-4). The stopping rule watches the eigenvalue, whose
@@ -80,3 +85,10 @@ def rel_err(actual, expected, scale: float = 0.0) -> float:
     scale = max(float(np.max(np.abs(expected), initial=0.0)), scale)
     assert scale > 0, "rel_err needs a non-zero reference or scale"
     return float(np.max(np.abs(actual - expected)) / scale)
+
+
+def CG_ITERATION_SLACK(reference_iterations: int) -> int:  # noqa: N802 - a tolerance, named like the others
+    """How many iterations cg may differ from SciPy's: sums in another order (pairwise in
+    NumPy, vectorized partial sums in the llvm backend) change the last bits of each dot
+    product, which moves the iteration where ||r|| crosses the tolerance by a few."""
+    return max(3, reference_iterations // 20)

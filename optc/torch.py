@@ -1,0 +1,333 @@
+"""PyTorch drop-in: `optc.torch.Optimizer`, a `torch.optim.Optimizer` that runs an optc optimizer.
+
+    import optc.torch
+    opt = optc.torch.Optimizer(model.parameters(), "adamw", lr=1e-3, betas=(0.9, 0.95))
+    loss.backward(); opt.step(); opt.zero_grad()
+
+It takes torch's argument names (`betas=(b1, b2)` for `beta1`/`beta2`, `etas`, `step_sizes`) as
+well as optc's, param groups with their own hyperparameters, closures, LR schedulers, and
+`state_dict()`/`load_state_dict()`. CPU float32/float64 parameters are updated in place through
+NumPy views of their memory; the optimizer's states live in `self.state[p]` as tensors that
+share memory with the arrays optc updates, so a checkpoint holds exactly what the next step
+reads. This module imports torch; `import optc` does not import it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from optc.api import OptimizerState
+from optc.api import optimizer as _compile_optimizer
+from optc.errors import OptcError, did_you_mean
+
+# torch's tuple-valued arguments, spelled as optc's scalar hyperparameters
+TUPLES = {
+    "betas": ("beta1", "beta2"),
+    "etas": ("etaminus", "etaplus"),
+    "step_sizes": ("step_size_min", "step_size_max"),
+    "eps": ("eps1", "eps2"),  # Adafactor; a None part means optc's default
+}
+# torch implementation switches: optc always runs one fused step per dtype group
+IGNORED = ("foreach", "fused")
+UNSUPPORTED = ("capturable", "differentiable")
+DTYPES = (torch.float32, torch.float64)
+# gradients averaging fewer elements per tensor are copied into buffers that persist across steps
+COPY_BELOW = 1 << 16
+
+
+class Optimizer(torch.optim.Optimizer):
+    """A `torch.optim.Optimizer` whose update rule is an optc optimizer.
+
+    `source` is a stdlib name (`"adam"`, `"rmsprop"`, `"lamb"`, …) or a path to a `.opt` file;
+    `name` picks the optimizer in a file that declares several; `backend` is an optc backend
+    (`"numpy"`, `"llvm"`; None: optc's default). Hyperparameters take torch's names and tuples
+    or optc's names; param groups may override any of them.
+    """
+
+    def __init__(self, params, source, name: str | None = None, backend: str | None = None, **hyper):
+        self.optc = _compile_optimizer(source, name=name, backend=backend)
+        self.source = source
+        self._backend_name = backend
+        self._tuples = {k: v for k, v in TUPLES.items() if all(n in self.optc.defaults for n in v)}
+        defaults = self._torch_spelling(self.optc.defaults)
+        self._batches: dict[int, list] = {}  # group index -> the batches stepped last time
+        self._layouts: dict[tuple, dict] = {}  # (dtype, shape) -> {state name: shape}
+        for key in UNSUPPORTED + IGNORED:
+            if key not in self.optc.defaults and hyper.pop(key, None) and key in UNSUPPORTED:
+                raise OptcError(f"`{key}=True` is not supported by optc.torch.Optimizer")
+        for key in hyper:
+            if key not in defaults and key not in self.optc.defaults:
+                known = list(defaults)
+                raise OptcError(f"optimizer `{self.optc.name}` has no hyperparameter `{key}`{did_you_mean(key, known)}",
+                                notes=(f"its hyperparameters are: {', '.join(known)}",))
+        defaults.update(self._normalize(hyper, defaults))
+        super().__init__(params, defaults)
+
+    # ---- hyperparameters ----
+
+    def _torch_spelling(self, values: dict) -> dict:
+        """optc hyperparameters with `beta1`, `beta2` folded into torch's `betas` (and so on)."""
+        out = {}
+        for k, v in values.items():
+            tup = next((t for t, parts in self._tuples.items() if k in parts), None)
+            if tup is None:
+                out[k] = v
+            elif tup not in out:
+                out[tup] = tuple(values[n] for n in self._tuples[tup])
+        return out
+
+    def _normalize(self, values: dict, base: dict) -> dict:
+        """Overrides in torch's spelling: optc's `beta1=…` becomes `betas=(…, base's beta2)`."""
+        out = {}
+        for k, v in values.items():
+            if k in self._tuples:
+                if not isinstance(v, (tuple, list)) or len(v) != len(self._tuples[k]):
+                    raise OptcError(f"`{k}` must be a tuple of {len(self._tuples[k])} values ({', '.join(self._tuples[k])}), not {v!r}")
+                out[k] = tuple(self.optc.defaults[n] if x is None else x for n, x in zip(self._tuples[k], v))
+        for k, v in values.items():
+            tup = next((t for t, parts in self._tuples.items() if k in parts), None)
+            if tup is not None:
+                if tup in values:
+                    raise OptcError(f"give either `{tup}` or `{k}`, not both")
+                current = list(out.get(tup, base[tup]))
+                current[self._tuples[tup].index(k)] = v
+                out[tup] = tuple(current)
+            elif k not in self._tuples:
+                out[k] = v
+        return out
+
+    def _group_hyper(self, group: dict) -> dict:
+        """The optc hyperparameters of a param group, as Python scalars."""
+        hyper = {}
+        for k, v in group.items():
+            if k in self._tuples:
+                for part, x in zip(self._tuples[k], v):
+                    if x is not None:  # torch's None: optc's default
+                        hyper[part] = _scalar(x)
+            elif k in self.optc.defaults:
+                hyper[k] = _scalar(v)
+        return hyper
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group (torch's or optc's hyperparameter names); its params are checked here."""
+        group = dict(param_group)
+        params = group["params"]
+        params = [params] if isinstance(params, torch.Tensor) else list(params)
+        index = len(self.param_groups)
+        for i, p in enumerate(params):
+            _check_param(p, f"parameter {i} of param group {index}")
+        group["params"] = params
+        hyper = {k: v for k, v in group.items() if k != "params"}
+        for key in UNSUPPORTED:
+            if hyper.get(key) and key not in self.optc.defaults:
+                raise OptcError(f"`{key}=True` is not supported by optc.torch.Optimizer")
+        group.update(self._normalize(hyper, self.defaults))
+        for k in set(group) & set(self.optc.defaults) - set(self.defaults):
+            del group[k]  # spelled the optc way (`beta1`): now inside its tuple
+        super().add_param_group(group)
+
+    # ---- the step ----
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for index, group in enumerate(self.param_groups):
+            members = [p for p in group["params"] if p.grad is not None]
+            if not members:
+                continue
+            hyper = self._group_hyper(group)
+            batches = self._batches.get(index)
+            if batches is None or not _same_members(batches, members):
+                batches = self._batches[index] = self._make_batches(index, members)
+            for batch in batches:
+                batch.run(self, hyper)
+        return loss
+
+    def _make_batches(self, index: int, members: list) -> list:
+        """Members grouped by their step count (params that missed steps are behind)."""
+        position = {id(p): i for i, p in enumerate(self.param_groups[index]["params"])}
+        by_step: dict[int, list] = {}
+        for p in members:
+            by_step.setdefault(_step_count(self.state.get(p)), []).append(p)
+        return [_Batch(self, ps, [f"parameter {position[id(p)]} of param group {index}" for p in ps], t)
+                for t, ps in sorted(by_step.items())]
+
+    def _layout(self, dtype: np.dtype, shape: tuple) -> dict:
+        """State name -> shape for a param of this dtype and shape, in the optimizer's order
+        (from one step on a scratch copy, through the public API)."""
+        key = (dtype.str, shape)
+        if key not in self._layouts:
+            scratch = [np.zeros(shape, dtype)]
+            state = self.optc.init(scratch)
+            self.optc.step(scratch, [np.zeros(shape, dtype)], state)
+            self._layouts[key] = {k: np.shape(v) for k, v in state.tensors[0].items()}
+        return self._layouts[key]
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """torch's `load_state_dict`; the next step continues from the loaded state exactly."""
+        super().load_state_dict(state_dict)
+        self._batches.clear()
+
+    def __repr__(self) -> str:
+        backend = f", backend={self._backend_name!r}" if self._backend_name else ""
+        lines = [f"optc.torch.Optimizer({self.optc.name!r}{backend}) ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(group):
+                if k != "params":
+                    lines.append(f"    {k}: {group[k]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+class _Batch:
+    """Params of one group with the same step count, stepped by one `optc` call.
+
+    Holds the NumPy views of the params and grads and the `OptimizerState` whose arrays are the
+    memory of the state tensors in `optimizer.state[p]`. Reused while the same params have
+    gradients; the grad views are rebuilt when the grad tensors change.
+    """
+
+    def __init__(self, opt: Optimizer, params: list, where: list[str], t: int):
+        self.params = params
+        self.where = where
+        for p, where in zip(params, self.where):
+            _check_param(p, where)
+        self.ptrs = [p.data_ptr() for p in params]
+        self.views = [p.detach().numpy() for p in params]
+        self.grads: list = []
+        self.grad_views: list = []
+        self.buffers: list | None = None  # gradient copies (see `_grad_views`)
+        self.buffer_views: list = []
+        self.copy_grads = sum(p.numel() for p in params) < COPY_BELOW * len(params)
+        self.state: OptimizerState = opt.optc.init(self.views)
+        self.step_tensor = torch.tensor(float(t), dtype=torch.float32)
+        self.fresh = t == 0
+        if not self.fresh:
+            self.state.tensors = [self._tensors(opt, p, v, w) for p, v, w in zip(params, self.views, self.where)]
+            self.state.t = t
+            for p in params:
+                opt.state[p]["step"] = self.step_tensor
+
+    @staticmethod
+    def _tensors(opt: Optimizer, p, view: np.ndarray, where: str) -> dict:
+        """NumPy views of p's state tensors, checked against the optimizer's layout."""
+        layout = opt._layout(view.dtype, view.shape)
+        state = opt.state[p]
+        arrays = {}
+        for name, shape in layout.items():
+            if name not in state:
+                raise OptcError(f"the state of {where} has no `{name}`; `{opt.optc.name}` keeps: {', '.join(layout)}")
+            value = state[name]
+            if not isinstance(value, torch.Tensor) or tuple(value.shape) != shape:
+                got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+                raise OptcError(f"the state `{name}` of {where} has shape {got}, expected {shape}")
+            if value.dtype != p.dtype or value.device.type != "cpu" or not value.is_contiguous():
+                value = state[name] = value.detach().to(device="cpu", dtype=p.dtype).contiguous()
+            arrays[name] = value.numpy()
+        return arrays
+
+    def _grad_views(self) -> list:
+        """NumPy views of the gradients, kept identical between steps where possible.
+
+        optc prepares its native call once per list of arrays and reuses it while the same
+        arrays come back. When the grads are the same tensors as last step (`zero_grad(set_to_none
+        =False)`), their views are reused. When they are new tensors (the default `zero_grad()`),
+        small ones are copied into buffers kept across steps, which is cheaper than preparing a
+        new call; large ones are used directly, where a copy would cost more than the preparation.
+        """
+        grads = [p.grad for p in self.params]
+        if len(grads) == len(self.grads) and all(a is b for a, b in zip(grads, self.grads)):
+            if self.buffers is None or self.grad_views is not self.buffer_views:
+                return self.grad_views
+            self.grad_views = [_contiguous(g).numpy() for g in grads]  # the same tensors again: read them directly
+            return self.grad_views
+        for g, p, where in zip(grads, self.params, self.where):
+            if g.layout != torch.strided or g.device.type != "cpu" or g.dtype != p.dtype:
+                _check_grad(g, p, where)
+        self.grads = grads
+        if self.copy_grads:
+            if self.buffers is None:
+                self.buffers = [torch.empty(p.shape, dtype=p.dtype) for p in self.params]
+                self.buffer_views = [b.numpy() for b in self.buffers]
+            torch._foreach_copy_(self.buffers, grads)
+            self.grad_views = self.buffer_views
+        else:
+            self.grad_views = [_contiguous(g).numpy() for g in grads]
+        return self.grad_views
+
+    def run(self, opt: Optimizer, hyper: dict) -> None:
+        if [p.data_ptr() for p in self.params] != self.ptrs:
+            where = next(w for p, ptr, w in zip(self.params, self.ptrs, self.where) if p.data_ptr() != ptr)
+            raise OptcError(f"{where} was given new storage after the optimizer was created "
+                            "(e.g. by `.to()` or `.data =`); create the optimizer after moving the model")
+        opt.optc.step(self.views, self._grad_views(), self.state, **hyper)
+        torch.autograd.graph.increment_version(self.params)
+        self.step_tensor.fill_(self.state.t)
+        if self.fresh:  # the states were created by this first step: expose them to torch
+            self.fresh = False
+            for p, arrays in zip(self.params, self.state.tensors):
+                opt.state[p] = {"step": self.step_tensor, **{k: torch.from_numpy(v) for k, v in arrays.items()}}
+
+
+def _check_grad(g: torch.Tensor, p: torch.Tensor, where: str) -> None:
+    if g.is_sparse or g.layout != torch.strided:
+        raise OptcError(f"{where} has a sparse gradient; optc.torch.Optimizer supports dense gradients only")
+    if g.device.type != "cpu":
+        raise OptcError(f"the gradient of {where} is on {g.device}; optc.torch.Optimizer runs on the CPU")
+    if g.dtype != p.dtype:
+        raise OptcError(f"the gradient of {where} has dtype {g.dtype}, the parameter {p.dtype}")
+
+
+def _contiguous(g: torch.Tensor) -> torch.Tensor:
+    return (g if g.is_contiguous() else g.contiguous()).detach()
+
+
+def _step_count(state) -> int:
+    """The number of steps a param's state has taken (0 without a state)."""
+    if not state or "step" not in state:
+        return 0
+    step = state["step"]
+    return int(step.item() if isinstance(step, torch.Tensor) else step)
+
+
+def _same_members(batches: list, members: list) -> bool:
+    if len(batches) != 1:
+        return False
+    params = batches[0].params
+    return len(params) == len(members) and all(a is b for a, b in zip(params, members))
+
+
+def _check_param(p, where: str) -> None:
+    """Only CPU, dense, contiguous, real float32/float64 tensors can be updated in place."""
+    if not isinstance(p, torch.Tensor):
+        raise OptcError(f"{where} is a {type(p).__name__}, not a torch.Tensor")
+    if p.device.type != "cpu":
+        raise OptcError(f"{where} is on {p.device}; optc.torch.Optimizer updates CPU tensors "
+                        "(its numpy and llvm backends run on the CPU)")
+    if p.is_sparse or p.layout != torch.strided:
+        raise OptcError(f"{where} is a sparse tensor; optc.torch.Optimizer updates dense tensors")
+    if p.is_complex():
+        raise OptcError(f"{where} is complex ({p.dtype}); optc optimizers update real tensors "
+                        "(optimize torch.view_as_real views of complex parameters instead)")
+    if p.dtype not in DTYPES:
+        raise OptcError(f"{where} has dtype {p.dtype}; optc.torch.Optimizer supports float32 and float64 "
+                        "(float16 and bfloat16 are not supported yet)")
+    if not p.is_contiguous():
+        raise OptcError(f"{where} is not contiguous (shape {tuple(p.shape)}, strides {p.stride()}); "
+                        "optc updates parameters in place through their memory: make it contiguous "
+                        "(e.g. `param.data = param.data.contiguous()`) before creating the optimizer")
+
+
+def _scalar(v):
+    """A hyperparameter as a Python scalar (torch allows 1-element tensors for lr)."""
+    if isinstance(v, torch.Tensor):
+        if v.numel() != 1:
+            raise OptcError(f"a tensor hyperparameter must have one element, not shape {tuple(v.shape)}")
+        return v.item()
+    return v
