@@ -36,6 +36,7 @@ PTR = L.PTR
 ENTRY_TYPE = ir.FunctionType(I32, [PTR.as_pointer(), I64.as_pointer(), PTR.as_pointer(), I64.as_pointer(), PTR])
 PROGRESS_TYPE = ir.FunctionType(ir.IntType(32), [I64, I64, ir.DoubleType().as_pointer()])  # non-zero: stop
 INTERRUPTED = -1  # the return code when the progress callback asked to stop
+NEGATIVE_POWER = "Integers to negative integer powers are not allowed."
 UNSUPPORTED: set[str] = {"call"}
 ELEMENT_SIZE = {"f64": 8, "f32": 4, "i64": 8, "bool": 1}
 # Sums may be reassociated (vectorized with partial sums, as NumPy's pairwise summation also
@@ -314,6 +315,8 @@ class FunctionCodegen:
             dtype = op.operands[0].type.dtype if op.operands else op.results[0].type.dtype
             if op.opcode == "select":
                 dtype = op.operands[1].type.dtype
+            if op.opcode == "pow" and dtype == "i64":
+                self.fail_if(self.b.icmp_signed("<", args[1], _i64(0)), op, NEGATIVE_POWER)
             self.env[op.results[0]] = SCALAR_RULES[op.opcode](self.b, op, dtype, *args)
             self.emitted.add(op)
             return
@@ -349,10 +352,23 @@ class FunctionCodegen:
                 value = local[v]
                 b.store(b.zext(value, I8) if t.dtype == "bool" else value, ptr)
 
+        int_pows = [op for op in group if op.opcode == "pow" and op.operands[0].type.dtype == "i64"]
+        flags = [self._entry_alloca(I1) for _ in int_pows]  # NumPy refuses an int to a negative int power
+        for flag in flags:
+            self.b.store(ir.Constant(I1, 0), flag)
+
+        def checked_element(b: ir.IRBuilder, idx: list) -> None:
+            element(b, idx)
+            for op, flag in zip(int_pows, flags):
+                exponent = read(b, op.operands[1], idx, {})
+                b.store(b.or_(b.load(flag), b.icmp_signed("<", exponent, _i64(0))), flag)
+
         if flat:
-            L.counted_loop(self.b, _i64(0), numel(self.b, dims), lambda b, i: element(b, [i]))
+            L.counted_loop(self.b, _i64(0), numel(self.b, dims), lambda b, i: checked_element(b, [i]))
         else:
-            L.nested_loops(self.b, dims, element)
+            L.nested_loops(self.b, dims, checked_element)
+        for op, flag in zip(int_pows, flags):
+            self.fail_if(self.b.load(flag), op, NEGATIVE_POWER)
         for v, t in out_tensors.items():
             self.env[v] = t
         self.emitted.update(group)

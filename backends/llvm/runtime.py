@@ -47,7 +47,7 @@ class NativeFunction:
         shapes: list[int] = []
         any_shape = None  # the shape of `real[...]` tensors in this call (flat inside native code)
         for i, (param, value) in enumerate(zip(fn.params, args)):
-            arr = np.ascontiguousarray(value, dtype=_np(param.type.dtype))
+            arr = np.require(value, dtype=_np(param.type.dtype), requirements="C")  # keeps 0-d arrays 0-d
             keep.append(arr)
             ptrs[i] = arr.ctypes.data
             if param.type.shape is None:

@@ -122,8 +122,9 @@ def _mod(b, op, dtype, x, y):
         r = b.select(fix, b.fadd(r, y), r)
         # a zero remainder takes the divisor's sign, as in NumPy
         return b.select(b.fcmp_ordered("==", r, zero), intrinsic(b, "copysign", dtype, zero, y), r)
-    divisor_zero = b.icmp_signed("==", y, zero)
-    r = b.srem(x, b.select(divisor_zero, const(dtype, 1), y))  # x % 0 is 0 in NumPy, not a trap
+    # x % 0 is 0 in NumPy, not a trap; x % -1 is 0 too (and INT64_MIN % -1 would trap)
+    divisor_zero = b.or_(b.icmp_signed("==", y, zero), b.icmp_signed("==", y, const(dtype, -1)))
+    r = b.srem(x, b.select(divisor_zero, const(dtype, 1), y))
     fix = b.and_(b.icmp_signed("!=", r, zero), b.xor(b.icmp_signed("<", r, zero), b.icmp_signed("<", y, zero)))
     return b.select(divisor_zero, zero, b.select(fix, b.add(r, y), r))
 

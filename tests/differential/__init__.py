@@ -1,0 +1,1 @@
+"""Differential tests: the LLVM backend against the NumPy backend, the executable spec."""
