@@ -48,6 +48,7 @@ class Optimizer(torch.optim.Optimizer):
     def __init__(self, params, source, name: str | None = None, backend: str | None = None, **hyper):
         self.optc = _compile_optimizer(source, name=name, backend=backend)
         self.source = source
+        self._name = name
         self._backend_name = backend
         self._tuples = {k: v for k, v in TUPLES.items() if all(n in self.optc.defaults for n in v)}
         defaults = self._torch_spelling(self.optc.defaults)
@@ -158,20 +159,32 @@ class Optimizer(torch.optim.Optimizer):
                 for t, ps in sorted(by_step.items())]
 
     def _layout(self, dtype: np.dtype, shape: tuple) -> dict:
-        """State name -> shape for a param of this dtype and shape, in the optimizer's order
-        (from one step on a scratch copy, through the public API)."""
+        """State name -> (shape, torch dtype) for a param of this dtype and shape, in the
+        optimizer's order (from one step on a scratch copy, through the public API)."""
         key = (dtype.str, shape)
         if key not in self._layouts:
             scratch = [np.zeros(shape, dtype)]
             state = self.optc.init(scratch)
             self.optc.step(scratch, [np.zeros(shape, dtype)], state)
-            self._layouts[key] = {k: np.shape(v) for k, v in state.tensors[0].items()}
+            self._layouts[key] = {k: (np.shape(v), torch.from_numpy(np.asarray(v)).dtype)
+                                  for k, v in state.tensors[0].items()}
         return self._layouts[key]
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        """torch's `load_state_dict`; the next step continues from the loaded state exactly."""
-        super().load_state_dict(state_dict)
-        self._batches.clear()
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state["optc_source"] = (self.source, self._name, self._backend_name)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        """Also called by `load_state_dict`: the next step rebuilds its views from `self.state`."""
+        source = state.pop("optc_source", None)
+        super().__setstate__(state)
+        if source is not None:  # unpickled or deep-copied: compile again
+            self.source, self._name, self._backend_name = source
+            self.optc = _compile_optimizer(self.source, name=self._name, backend=self._backend_name)
+            self._tuples = {k: v for k, v in TUPLES.items() if all(n in self.optc.defaults for n in v)}
+            self._layouts = {}
+        self._batches = {}
 
     def __repr__(self) -> str:
         backend = f", backend={self._backend_name!r}" if self._backend_name else ""
@@ -196,12 +209,13 @@ class _Batch:
     def __init__(self, opt: Optimizer, params: list, where: list[str], t: int):
         self.params = params
         self.where = where
-        for p, where in zip(params, self.where):
-            _check_param(p, where)
+        for p, place in zip(params, where):
+            _check_param(p, place)
         self.ptrs = [p.data_ptr() for p in params]
         self.views = [p.detach().numpy() for p in params]
         self.grads: list = []
         self.grad_views: list = []
+        self.direct = False  # grad_views are views of the tensors in `grads` (not copies)
         self.buffers: list | None = None  # gradient copies (see `_grad_views`)
         self.buffer_views: list = []
         self.copy_grads = sum(p.numel() for p in params) < COPY_BELOW * len(params)
@@ -216,19 +230,22 @@ class _Batch:
 
     @staticmethod
     def _tensors(opt: Optimizer, p, view: np.ndarray, where: str) -> dict:
-        """NumPy views of p's state tensors, checked against the optimizer's layout."""
+        """NumPy views of p's state tensors, checked against the optimizer's layout.
+
+        torch's `load_state_dict` casts every state to the param's dtype: bool and int states
+        (`state has_buf = false`) are cast back here."""
         layout = opt._layout(view.dtype, view.shape)
         state = opt.state[p]
         arrays = {}
-        for name, shape in layout.items():
+        for name, (shape, dtype) in layout.items():
             if name not in state:
                 raise OptcError(f"the state of {where} has no `{name}`; `{opt.optc.name}` keeps: {', '.join(layout)}")
             value = state[name]
             if not isinstance(value, torch.Tensor) or tuple(value.shape) != shape:
                 got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
                 raise OptcError(f"the state `{name}` of {where} has shape {got}, expected {shape}")
-            if value.dtype != p.dtype or value.device.type != "cpu" or not value.is_contiguous():
-                value = state[name] = value.detach().to(device="cpu", dtype=p.dtype).contiguous()
+            if value.dtype != dtype or value.device.type != "cpu" or not value.is_contiguous():
+                value = state[name] = value.detach().to(device="cpu", dtype=dtype).contiguous()
             arrays[name] = value.numpy()
         return arrays
 
@@ -236,29 +253,30 @@ class _Batch:
         """NumPy views of the gradients, kept identical between steps where possible.
 
         optc prepares its native call once per list of arrays and reuses it while the same
-        arrays come back. When the grads are the same tensors as last step (`zero_grad(set_to_none
-        =False)`), their views are reused. When they are new tensors (the default `zero_grad()`),
-        small ones are copied into buffers kept across steps, which is cheaper than preparing a
-        new call; large ones are used directly, where a copy would cost more than the preparation.
+        arrays come back. Gradients that are the same tensors as last step (`zero_grad(
+        set_to_none=False)`) are read directly through views made once. New gradient tensors
+        (torch's default `zero_grad()`) are copied into buffers kept across steps when they are
+        small, which is cheaper than preparing a new call, and read directly when they are large,
+        where a copy would cost more. Non-contiguous gradients are always copied.
         """
         grads = [p.grad for p in self.params]
-        if len(grads) == len(self.grads) and all(a is b for a, b in zip(grads, self.grads)):
-            if self.buffers is None or self.grad_views is not self.buffer_views:
-                return self.grad_views
-            self.grad_views = [_contiguous(g).numpy() for g in grads]  # the same tensors again: read them directly
+        same = len(grads) == len(self.grads) and all(a is b for a, b in zip(grads, self.grads))
+        if same and self.direct:
             return self.grad_views
-        for g, p, where in zip(grads, self.params, self.where):
-            if g.layout != torch.strided or g.device.type != "cpu" or g.dtype != p.dtype:
-                _check_grad(g, p, where)
-        self.grads = grads
-        if self.copy_grads:
-            if self.buffers is None:
-                self.buffers = [torch.empty(p.shape, dtype=p.dtype) for p in self.params]
-                self.buffer_views = [b.numpy() for b in self.buffers]
-            torch._foreach_copy_(self.buffers, grads)
-            self.grad_views = self.buffer_views
-        else:
-            self.grad_views = [_contiguous(g).numpy() for g in grads]
+        if not same:
+            for g, p, where in zip(grads, self.params, self.where):
+                if g.layout != torch.strided or g.device.type != "cpu" or g.dtype != p.dtype:
+                    _check_grad(g, p, where)
+            self.grads = grads
+        self.direct = (same or not self.copy_grads) and all(g.is_contiguous() for g in grads)
+        if self.direct:
+            self.grad_views = [g.detach().numpy() for g in grads]
+            return self.grad_views
+        if self.buffers is None:
+            self.buffers = [torch.empty(p.shape, dtype=p.dtype) for p in self.params]
+            self.buffer_views = [b.numpy() for b in self.buffers]
+        _copy(self.buffers, grads)
+        self.grad_views = self.buffer_views
         return self.grad_views
 
     def run(self, opt: Optimizer, hyper: dict) -> None:
@@ -284,8 +302,13 @@ def _check_grad(g: torch.Tensor, p: torch.Tensor, where: str) -> None:
         raise OptcError(f"the gradient of {where} has dtype {g.dtype}, the parameter {p.dtype}")
 
 
-def _contiguous(g: torch.Tensor) -> torch.Tensor:
-    return (g if g.is_contiguous() else g.contiguous()).detach()
+def _copy(targets: list, sources: list) -> None:
+    foreach = getattr(torch, "_foreach_copy_", None)  # one call for all tensors where torch has it
+    if foreach is not None:
+        foreach(targets, sources)
+    else:
+        for target, source in zip(targets, sources):
+            target.copy_(source)
 
 
 def _step_count(state) -> int:
