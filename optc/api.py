@@ -14,6 +14,7 @@ import numpy as np
 
 from optc.backends import get_backend
 from optc.errors import OptcError, did_you_mean
+from optc.ir.types import NUMPY_NAMES
 from optc.validate import bind_inputs, convert_scalar, describe, infer_dtype, to_dtype_name
 
 
@@ -124,6 +125,22 @@ def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
+class TensorStates(dict):
+    """One tensor's state arrays by name. Assigning a new array (rather than writing into the
+    old one) invalidates the prepared native call, which held the old array's address."""
+
+    def __init__(self, owner: "OptimizerState", items):
+        super().__init__(items)
+        self._owner = owner
+
+    def __setitem__(self, key, value) -> None:
+        self._owner._plan = None
+        super().__setitem__(key, value)
+
+    def __reduce__(self):  # pickles and copies as a plain dict
+        return (dict, (dict(self),))
+
+
 class OptimizerState:
     """Per-tensor state of an optimizer, from `Optimizer.init`; `t` counts the steps taken.
 
@@ -209,7 +226,7 @@ class Optimizer(_Compiling):
             init = self.compiled(dtype).function("init")
             args = [p] + ([g] if init.attrs.get("grad") else []) + hyper_args[dtype]
             values = self.executable(dtype).run(init.name, args)
-            state.tensors.append({k: np.array(v, copy=True) for k, v in zip(init.attrs["states"], values)})
+            state.tensors.append(TensorStates(state, {k: np.array(v, copy=True) for k, v in zip(init.attrs["states"], values)}))
 
     def _hyper_args(self, dtype: str, overrides: dict) -> list:
         step = self._step_fn(dtype)
@@ -245,7 +262,7 @@ class Optimizer(_Compiling):
         for dtype, kernel, work in state._plan:
             hyper_args = self._hyper_args(dtype, hyper) if hyper else self._default_hyper_args(dtype)
             if kernel is not None:
-                tables, copies = work
+                tables, copies, _ = work
                 for stand_in, view, _ in copies:
                     np.copyto(stand_in, view)
                 kernel.set_hypers(hyper_args)
@@ -260,7 +277,7 @@ class Optimizer(_Compiling):
                 new_p, *new_states = self.executable(dtype).run(step.name, args)
                 p[...] = new_p
                 for k, v in zip(tensor, new_states):
-                    tensor[k] = np.array(v, copy=True) if np.shape(v) != np.shape(tensor[k]) else _assign(tensor[k], v)
+                    tensor[k][...] = v  # in place: the state's shape and dtype never change
 
     def _default_hyper_args(self, dtype: str) -> list:
         cached = self._hyper_cache.get(dtype)
@@ -283,7 +300,7 @@ class Optimizer(_Compiling):
                 for i in members:
                     p, g = _contiguous(params[i], True, copies), _contiguous(grads[i], False, copies)
                     rows.append([p] + ([g] if has_grad else []) + list(state.tensors[i].values()))
-                plan.append((dtype, kernel, (kernel.plan(rows), copies)))
+                plan.append((dtype, kernel, (kernel.plan(rows), copies, rows)))  # rows keep the arrays alive
             else:
                 plan.append((dtype, None, [(params[i], grads[i], state.tensors[i]) for i in members]))
         return plan
@@ -309,7 +326,30 @@ class Optimizer(_Compiling):
             if g.dtype != p.dtype:
                 raise OptcError(f"grads[{i}] has dtype {g.dtype} but params[{i}] has dtype {p.dtype}")
 
+        if state.tensors:
+            self._check_states(params, state)
         _check_no_overlap(params, grads)
+
+    def _check_states(self, params, state: OptimizerState) -> None:
+        """State arrays (which users may replace) must keep their names, dtypes and shapes."""
+        for i, (p, tensor) in enumerate(zip(params, state.tensors)):
+            step = self._step_fn(state.dtypes[i])
+            names = step.attrs["states"]
+            if list(tensor) != names:
+                raise OptcError(f"the state of params[{i}] has {', '.join(tensor) or 'nothing'}; "
+                                f"`{self.name}` keeps {', '.join(names)}")
+            first = 2 if step.attrs.get("grad") else 1
+            for name, param in zip(names, step.params[first : first + len(names)]):
+                arr = tensor[name]
+                expected = np.dtype(NUMPY_NAMES[param.type.dtype])
+                shape = p.shape if param.type.shape is None else None
+                if not isinstance(arr, np.ndarray) or arr.dtype != expected or \
+                        (shape is not None and arr.shape != shape) or (param.type.is_scalar and arr.ndim != 0):
+                    what = f"{type(arr).__name__}" if not isinstance(arr, np.ndarray) else f"{arr.dtype} {arr.shape}"
+                    raise OptcError(f"state `{name}` of params[{i}] is {what}; it must be a {expected} array"
+                                    + (f" of shape {shape}" if shape is not None else ""))
+                if not arr.flags.c_contiguous or not arr.flags.writeable:
+                    raise OptcError(f"state `{name}` of params[{i}] must be a writable contiguous array")
 
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v!r}" for k, v in {**self.defaults, **self.hyper}.items())
@@ -348,11 +388,6 @@ def _check_no_overlap(params, grads) -> None:
             reach = (lo, hi, name) if reach is None or hi > reach[1] else reach
         else:
             last_read = (lo, hi, name) if last_read is None or hi > last_read[1] else last_read
-
-
-def _assign(target: np.ndarray, value) -> np.ndarray:
-    target[...] = value
-    return target
 
 
 def optimizer(source, name: str | None = None, backend: str | None = None, dtype=None,
