@@ -769,7 +769,9 @@ def cmd_list(args) -> int:
 
     groups: dict[str, list[str]] = {"optimizers": [], "solvers": []}
     programs: dict[Path, Any] = {}
-    for name, path in stdlib_index().items():
+    index = stdlib_index()
+    width = max(map(len, index), default=0) + 2
+    for name, path in index.items():
         program = programs.get(path) or programs.setdefault(path, parse_file(path))
         decl = next(
             d
@@ -780,8 +782,8 @@ def cmd_list(args) -> int:
         label = "hyperparameters" if kind == "optimizers" else "inputs"
         params = ", ".join(ast.source_text(p.span) for p in decl.params) or "none"
         groups[kind].append(
-            f"  {name:<18} {path.name:<14} {_summary(program.file.text)}\n"
-            f"  {'':<18} {label}: {params}"
+            f"  {name:<{width}} {path.name:<16} {_summary(program.file.text)}\n"
+            f"  {'':<{width}} {label}: {params}"
         )
     blocks = [f"{kind}:\n" + "\n".join(lines) for kind, lines in groups.items() if lines]
     print("\n\n".join(blocks))
