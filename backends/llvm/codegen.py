@@ -649,7 +649,7 @@ class FunctionCodegen:
         if axis is None:
             shift = shift_of(self.b, mx)
             total = self._reduce(op, self.tensor_source(x), zero,
-                                 lambda b, a, v: b.fadd(a, intrinsic(b, "exp", dtype, b.fsub(v, shift)), flags=REASSOC))
+                                 lambda b, a, v: b.fadd(a, intrinsic(b, "exp", dtype, b.fsub(v, shift))))
             return self.b.fadd(intrinsic(self.b, "log", dtype, total), shift)
         axis %= x.rank
         out = self.alloc(mx.dims, dtype)

