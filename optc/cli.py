@@ -27,7 +27,8 @@ EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
 DTYPES = ("f32", "f64", "float32", "float64")
 EMIT_STAGES = ("ast", "ir", "ir-opt")
 LLVM_STAGES = ("llvm", "asm", "obj")
-NATIVE_STAGES = LLVM_STAGES + ("mlir", "mlir-llvm", "ptx")
+MLIR_STAGES = ("mlir", "mlir-llvm", "ptx")
+NATIVE_STAGES = LLVM_STAGES + MLIR_STAGES
 PLOT_FORMATS = (".png", ".pdf", ".svg")
 
 
@@ -177,11 +178,12 @@ def _parser() -> argparse.ArgumentParser:
         default="ir-opt",
         choices=EMIT_STAGES + NATIVE_STAGES,
         metavar="STAGE",
-        help=f"the stage to show: {', '.join(EMIT_STAGES)} (default: ir-opt), or the LLVM backend's "
-        f"optimized LLVM IR, assembly or object file ({', '.join(LLVM_STAGES)}); "
-        f"{', '.join(s for s in NATIVE_STAGES if s not in LLVM_STAGES)} are not available in this version",
+        help=f"the stage to show: {', '.join(EMIT_STAGES)} (default: ir-opt); the LLVM backend's "
+        f"optimized LLVM IR, assembly or object file ({', '.join(LLVM_STAGES)}); the MLIR backend's "
+        "text, its LLVM-dialect lowering, or an optimizer's GPU kernel as PTX (mlir, mlir-llvm, ptx)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--chip", default="sm_90", help="the GPU for --emit ptx (default: sm_90; also sm_80)")
     _dtype_arg(p, "the working float type `real` (default: float64)")
     p.add_argument("--locs", action="store_true", help="show each IR op's source location")
     p.add_argument(
@@ -590,11 +592,8 @@ def cmd_compile(args) -> int:
 
     if args.emit in LLVM_STAGES:
         return _emit_llvm(args)
-    if args.emit in NATIVE_STAGES:
-        raise OptcError(
-            f"--emit {args.emit} is not available in this version of optc; "
-            f"`optc compile` shows the stages {', '.join(EMIT_STAGES + LLVM_STAGES)}"
-        )
+    if args.emit in MLIR_STAGES:
+        return _emit_mlir(args)
     if args.print_after_all and args.emit != "ir-opt":
         raise OptcError(
             "--print-after-all shows the IR after each optimization pass; use it with --emit ir-opt"
@@ -610,6 +609,25 @@ def cmd_compile(args) -> int:
 
         compiled = compile_source(args.source, args.name, None, dtype)
         text = print_module(compiled.ir if args.emit == "ir" else compiled.module, locs=args.locs)
+    _emit_text(text, args.output)
+    return 0
+
+
+def _emit_mlir(args) -> int:
+    """`--emit mlir|mlir-llvm|ptx`: the MLIR backend's text, lowered text, or GPU kernel PTX."""
+    from optc.backends import mlir
+    from optc.compiler import compile_source
+    from optc.validate import to_dtype_name
+
+    compiled = compile_source(args.source, args.name, None, to_dtype_name(args.dtype) or "f64")
+    if args.emit == "mlir":
+        text = mlir.emit_mlir(compiled.module)
+    elif args.emit == "mlir-llvm":
+        text = mlir.mlir_llvm(compiled.module)
+    else:
+        if compiled.kind != "optimizer":
+            raise OptcError("--emit ptx shows an optimizer's GPU kernel; solvers have no GPU kernel in this version")
+        text = mlir.ptx(compiled.module, args.chip)
     _emit_text(text, args.output)
     return 0
 
