@@ -269,3 +269,44 @@ def _like(fill: float | None):
 _builtin("zeros_like", 1, 1, "zeros shaped like x")(_like(0.0))
 _builtin("ones_like", 1, 1, "ones shaped like x")(_like(1.0))
 _builtin("full_like", 2, 2, "full_like(x, value): value everywhere, shaped like x")(_like(None))
+
+# ---------------------------------------------------------------- random numbers
+# Counter-based (Philox-4x32-10): the numbers are a function of (seed, counter, element index)
+# only, the same on every backend, so a perturbation is regenerated rather than stored.
+
+
+def _stream(lw, call, args, first: int) -> tuple[Value, Value]:
+    """The (seed, counter) operands: args[first] and args[first + 1], which must be ints."""
+    seed = lw.as_int(args[first], call.args[first].span, "a random seed")
+    counter = lw.as_int(args[first + 1], call.args[first + 1].span, "a random counter")
+    return seed, counter
+
+
+def _random(dist: str):
+    def lower(lw, call, args, kwargs):
+        seed, counter = _stream(lw, call, args, 0)
+        nodes = call.args[2:]
+        shape = tuple(lw.dim_symbol(node) for node in nodes)
+        dims = tuple(lw.as_int(v, node.span) for v, node in zip(args[2:], nodes))
+        attrs = {"dist": dist, "dtype": lw.real, "shape": shape}
+        return lw.b.emit("random", (seed, counter, *dims), attrs, call.span)
+
+    return lower
+
+
+def _random_like(dist: str):
+    def lower(lw, call, args, kwargs):
+        x = args[0]
+        seed, counter = _stream(lw, call, args, 1)
+        dtype = x.type.dtype if x.type.dtype in FLOAT_DTYPES else lw.real
+        return lw.b.emit("random_like", (x, seed, counter), {"dist": dist, "dtype": dtype}, call.span)
+
+    return lower
+
+
+_builtin("rand", 3, None, "rand(seed, counter, d1, …): uniform numbers in [0, 1)")(_random("uniform"))
+_builtin("randn", 3, None, "randn(seed, counter, d1, …): standard normal numbers")(_random("normal"))
+_builtin("rademacher", 3, None, "rademacher(seed, counter, d1, …): ±1 with equal probability")(_random("rademacher"))
+_builtin("rand_like", 3, 3, "rand_like(x, seed, counter): uniform in [0, 1), shaped like x")(_random_like("uniform"))
+_builtin("randn_like", 3, 3, "randn_like(x, seed, counter): standard normal, shaped like x")(_random_like("normal"))
+_builtin("rademacher_like", 3, 3, "rademacher_like(x, seed, counter): ±1, shaped like x")(_random_like("rademacher"))

@@ -355,10 +355,49 @@ def _dimsize(ts: list[TensorType], attrs: dict) -> tuple[TensorType, ...]:
     return (scalar("i64"),)
 
 
+RANDOM_DISTS = ("uniform", "normal", "rademacher")
+
+
+def _check_random(ts: list[TensorType], attrs: dict) -> None:
+    for t, what in zip(ts, ("seed", "counter")):
+        if t.dtype != "i64" or not t.is_scalar:
+            raise ShapeError(f"a random {what} must be an int scalar, got {t}")
+    if attrs.get("dist") not in RANDOM_DISTS:
+        raise ShapeError(f"unknown distribution {attrs.get('dist')!r}")
+    if attrs.get("dtype") not in FLOAT_DTYPES:
+        raise ShapeError(f"random numbers are real, not {attrs.get('dtype')}")
+
+
+def _random(ts: list[TensorType], attrs: dict) -> tuple[TensorType, ...]:
+    if len(ts) < 2:
+        raise ShapeError("random takes a seed, a counter and the dimensions")
+    _check_random(ts[:2], attrs)
+    _check_dim_operands(ts[2:])
+    shape = tuple(attrs["shape"])
+    if len(shape) != len(ts) - 2:
+        raise ShapeError(f"random: attrs.shape has {len(shape)} dims for {len(ts) - 2} operands")
+    return (TensorType(attrs["dtype"], shape),)
+
+
+def _random_like(ts: list[TensorType], attrs: dict) -> tuple[TensorType, ...]:
+    _check_random(ts[1:], attrs)
+    return (TensorType(attrs["dtype"], ts[0].shape),)
+
+
 _define("const", "construct", 0, _const, "a scalar constant attrs.value of attrs.dtype")
 _define("full", "construct", None, _full, "full(value, *dims) of symbolic attrs.shape")
 _define("full_like", "construct", 2, _full_like, "a tensor shaped like x filled with value")
 _define("eye", "construct", 1, _eye, "the identity matrix of size n (attrs.dtype, attrs.shape)")
+_define(
+    "random", "construct", None, _random,
+    "random(seed, counter, *dims): Philox-4x32-10 numbers of attrs.dist (uniform, normal, "
+    "rademacher), attrs.dtype and symbolic attrs.shape; element i of the flattened result is a "
+    "function of (seed, counter, i) only",
+)
+_define(
+    "random_like", "construct", 3, _random_like,
+    "random_like(x, seed, counter): like `random`, shaped like x (attrs.dist, attrs.dtype)",
+)
 _define("dimsize", "misc", 1, _dimsize, "the length of x along attrs.axis, as an int")
 _define("numel", "misc", 1, lambda ts, at: (scalar("i64"),), "the number of elements of x")
 

@@ -26,6 +26,7 @@ from llvmlite import ir
 
 from optc.backends.llvm import blas
 from optc.backends.llvm import loops as L
+from optc.backends.llvm.philox import random_element
 from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, convert, intrinsic
 from optc.errors import InternalError
 from optc.ir.core import Block, Function, Op, Value
@@ -500,6 +501,24 @@ class FunctionCodegen:
         self._fill(out, const(dtype, 0))
         one = const(dtype, 1)
         L.counted_loop(self.b, _i64(0), n, lambda b, i: b.store(one, b.gep(out.ptr, [b.mul(i, b.add(n, _i64(1)))])))
+        return out
+
+    # ---------------------------------------------------------------- random numbers (philox.py)
+
+    def op_random(self, op: Op, seed, counter, *dims):
+        for d in dims:
+            self.fail_if(self.b.icmp_signed("<", d, _i64(0)), op, "a dimension is negative")
+        return self._random_fill(op, self.alloc(list(dims), op.attrs["dtype"]), seed, counter)
+
+    def op_random_like(self, op: Op, like, seed, counter):
+        if not isinstance(like, Tensor):
+            return random_element(self.b, op.attrs["dist"], op.attrs["dtype"], seed, counter, _i64(0))
+        return self._random_fill(op, self.alloc(like.dims, op.attrs["dtype"]), seed, counter)
+
+    def _random_fill(self, op: Op, out: Tensor, seed, counter) -> Tensor:
+        dist, dtype = op.attrs["dist"], op.attrs["dtype"]
+        L.counted_loop(self.b, _i64(0), numel(self.b, out.dims), lambda b, i: b.store(
+            random_element(b, dist, dtype, seed, counter, i), b.gep(out.ptr, [i])), "rng")
         return out
 
     # ---------------------------------------------------------------- indexing

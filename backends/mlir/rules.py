@@ -22,7 +22,11 @@ from optc.ir.core import Op
 
 RULES: dict[str, Callable] = {}
 # Opcodes that never reach a backend; a rule for them would be dead code.
-UNSUPPORTED = {"call": "calls are inlined before code generation"}
+UNSUPPORTED = {
+    "call": "calls are inlined before code generation",
+    "random": "random numbers (Philox) run on the numpy and llvm backends only",
+    "random_like": "random numbers (Philox) run on the numpy and llvm backends only",
+}
 
 
 def rule(*opcodes: str):

@@ -7,6 +7,7 @@ NumPy scalars of the op's result dtype. Nothing here mutates an operand (`setind
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -185,3 +186,77 @@ def _eye(op, n):
 
 RULES["dimsize"] = lambda op, x: np.int64(np.shape(x)[op.attrs["axis"]])
 RULES["numel"] = lambda op, x: np.int64(np.size(x))
+
+# ---------------------------------------------------------------- random numbers
+#
+# Counter-based: element i of the flattened result is Philox-4x32-10 (Salmon et al., SC'11;
+# Random123) of the counter words (i mod 2^32, counter mod 2^32, counter >> 32 mod 2^32, i >> 32)
+# under the key (seed mod 2^32, seed >> 32 mod 2^32) (ints as 64-bit two's complement). From its
+# output words w0..w3:
+#   uniform f32: (w0 >> 8) * 2^-24                     in [0, 1)
+#   uniform f64: (((w1 << 32) | w0) >> 11) * 2^-53     in [0, 1)
+#   normal:      a = ((((w1 << 32) | w0) >> 11) + 1) * 2^-53 in (0, 1],
+#                b = (((w3 << 32) | w2) >> 11) * 2^-53 in [0, 1),
+#                sqrt(-2 log a) * cos(2 pi b), in f64 (then rounded to f32 for f32);
+#   rademacher:  1 - 2 (w0 >> 31)                      in {-1, +1}.
+# `log` and `cos` are the C library's (`math`), as the LLVM backend calls them, so the numbers
+# are the same bit for bit.
+
+PHILOX_M = (0xD2511F53, 0xCD9E8D57)
+PHILOX_W = (0x9E3779B9, 0xBB67AE85)
+PHILOX_ROUNDS = 10
+_MASK32 = np.uint64(0xFFFFFFFF)
+TWO_PI = 6.283185307179586
+
+
+def philox4x32(counter: tuple, key: tuple, rounds: int = PHILOX_ROUNDS) -> tuple:
+    """Philox-4x32 of counter words (arrays or ints < 2^32) under a key (two ints < 2^32):
+    four uint64 arrays holding the 32-bit output words."""
+    c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint64) & _MASK32 for c in counter)
+    k0, k1 = int(key[0]) & 0xFFFFFFFF, int(key[1]) & 0xFFFFFFFF
+    m0, m1 = np.uint64(PHILOX_M[0]), np.uint64(PHILOX_M[1])
+    for r in range(rounds):
+        p0, p1 = m0 * c0, m1 * c2
+        c0, c1, c2, c3 = ((p1 >> np.uint64(32)) ^ c1 ^ np.uint64(k0), p1 & _MASK32,
+                          (p0 >> np.uint64(32)) ^ c3 ^ np.uint64(k1), p0 & _MASK32)
+        k0, k1 = (k0 + PHILOX_W[0]) & 0xFFFFFFFF, (k1 + PHILOX_W[1]) & 0xFFFFFFFF
+    return c0, c1, c2, c3
+
+
+def random_numbers(dist: str, dtype: str, seed: int, counter: int, n: int) -> np.ndarray:
+    """The n first numbers of the stream (seed, counter) of a distribution, as a flat array."""
+    seed, counter = int(seed) & 0xFFFFFFFFFFFFFFFF, int(counter) & 0xFFFFFFFFFFFFFFFF
+    i = np.arange(n, dtype=np.uint64)
+    w0, w1, w2, w3 = philox4x32(
+        (i & _MASK32, counter & 0xFFFFFFFF, counter >> 32, i >> np.uint64(32)),
+        (seed & 0xFFFFFFFF, seed >> 32),
+    )
+    dt = np_dtype(dtype)
+    if dist == "rademacher":
+        return (1 - 2 * (w0 >> np.uint64(31)).astype(np.int64)).astype(dt)
+    hi = ((w1 << np.uint64(32)) | w0) >> np.uint64(11)
+    if dist == "uniform":
+        if dtype == "f32":
+            return (w0 >> np.uint64(8)).astype(np.float32) * np.float32(2.0**-24)
+        return hi.astype(np.float64) * 2.0**-53
+    a = (hi + np.uint64(1)).astype(np.float64) * 2.0**-53
+    b = (((w3 << np.uint64(32)) | w2) >> np.uint64(11)).astype(np.float64) * 2.0**-53 * TWO_PI
+    log_a = np.fromiter(map(math.log, a.tolist()), np.float64, n)
+    cos_b = np.fromiter(map(math.cos, b.tolist()), np.float64, n)
+    return (np.sqrt(-2.0 * log_a) * cos_b).astype(dt)
+
+
+@rule("random")
+def _random(op, seed, counter, *dims):
+    shape = tuple(int(d) for d in dims)
+    if any(d < 0 for d in shape):
+        raise ValueError(f"negative dimension in {shape}")
+    n = math.prod(shape)
+    return random_numbers(op.attrs["dist"], op.attrs["dtype"], seed, counter, n).reshape(shape)
+
+
+@rule("random_like")
+def _random_like(op, like, seed, counter):
+    shape = np.shape(like)
+    values = random_numbers(op.attrs["dist"], op.attrs["dtype"], seed, counter, math.prod(shape))
+    return values.reshape(shape) if shape else values[0]

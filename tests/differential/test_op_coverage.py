@@ -16,10 +16,11 @@ from tests.differential import (
     test_optimizers,
     test_reductions_linalg,
 )
+from tests.rng import test_bit_identity as test_random
 
 pytestmark = pytest.mark.llvm
 
-MODULES = [test_elementwise, test_reductions_linalg, test_indexing, test_control, test_errors]
+MODULES = [test_elementwise, test_reductions_linalg, test_indexing, test_control, test_errors, test_random]
 SOURCES = [text for module in MODULES for text in module.PROGRAMS.values()]
 SOURCES += list(test_optimizers.USER_OPTIMIZERS.values())
 REMOVED_BEFORE_BACKENDS = {"call"}  # the inline pass replaces every call by the callee's body
