@@ -20,6 +20,7 @@ from optc.dsl.lower_expr import ExprLowerer, user_type
 from optc.dsl.program import Unit
 from optc.dsl.scope import Scope
 from optc.errors import OptcError
+from optc.ir import autodiff
 from optc.ir.builder import Builder
 from optc.ir.core import Function, Module, Op, Value
 from optc.ir.types import TensorType, scalar, unify_dim, ShapeError
@@ -623,6 +624,31 @@ class Lowerer(ExprLowerer):
             self._instance_keys[key] = name
         result_types = self.instances[name].body.results[0].type
         return self.b.emit("call", values, {"callee": name, "result_types": (result_types,)}, node.span)
+
+    def grad_fn(self, decl: ast.FnDecl, node: ast.Call) -> Value:
+        """`grad(f)(x, …)`: `f` instantiated as for a call, then differentiated (`ir/autodiff.py`)."""
+        call = self.call_fn(decl, node)
+        op = self.b.ops.pop()  # the call of f itself is not needed, only its instance
+        assert op.opcode == "call" and op.result is call
+        fn = self.instances[op.attrs["callee"]]
+        result = fn.body.results[0].type
+        if not (result.is_scalar and result.is_float):
+            raise OptcError(f"grad(f) needs a fn returning a real scalar; `{decl.name}` returns {user_type(result)}",
+                            node.func.span, (f"`{decl.name}` is declared at {decl.span}",))
+        if not fn.params or not fn.params[0].type.is_float:
+            shown = user_type(fn.params[0].type) if fn.params else "nothing"
+            raise OptcError(f"grad(f) differentiates with respect to the first argument, which must be real; "
+                            f"`{decl.name}`'s is {shown}", node.args[0].span if node.args else node.span,
+                            (f"`{decl.name}` is declared at {decl.span}",))
+        name = f"{fn.name}.grad"
+        if name not in self.instances:
+            try:
+                self.instances[name] = autodiff.gradient(fn, self.instances, name)
+            except OptcError as err:
+                if err.span is None or err.span == decl.span:
+                    raise OptcError(err.message, node.span, (f"`{decl.name}` is declared at {decl.span}",)) from None
+                raise OptcError(err.message, err.span, (*err.notes, f"differentiating `{decl.name}` for the grad at {node.span}")) from None
+        return self.b.emit("call", op.operands, {"callee": name, "result_types": (fn.params[0].type,)}, node.span)
 
     def _fn_arg(self, decl, p: ast.Param, v: Value, span, binding: dict) -> Value:
         declared = self.type_of(p.type, p.name, allow_any=True) if p.type is not None \

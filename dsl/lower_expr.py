@@ -226,12 +226,20 @@ class ExprLowerer:
 
     def _expr_Call(self, node: ast.Call) -> Value:
         if isinstance(node.func, ast.Call) and isinstance(node.func.func, ast.Name) and node.func.func.id == "grad":
-            raise OptcError("`grad(f)(…)` (automatic differentiation) is not supported by this version of optc", node.span)
+            inner = node.func
+            if len(inner.args) != 1 or inner.kwargs or not isinstance(inner.args[0], ast.Name):
+                raise OptcError("grad takes one fn name: `grad(f)(x, …)`", inner.span)
+            fname = inner.args[0].id
+            if fname not in self.fns:
+                what = "a value" if self.scope.lookup(fname) is not None else \
+                    ("a builtin" if fname in BUILTINS else "not a known fn")
+                raise OptcError(f"grad(f) needs a user fn; `{fname}` is {what}", inner.args[0].span)
+            return self.grad_fn(self.fns[fname], node)
         if not isinstance(node.func, ast.Name):
             raise OptcError("only named functions can be called", node.func.span)
         name = node.func.id
         if name == "grad":
-            raise OptcError("`grad(f)(…)` (automatic differentiation) is not supported by this version of optc", node.span)
+            raise OptcError("grad is used as `grad(f)(x, …)`: grad(f) is the gradient of the fn f", node.span)
         if name in self.fns:
             return self.call_fn(self.fns[name], node)
         builtin = BUILTINS.get(name)
@@ -253,6 +261,9 @@ class ExprLowerer:
         return builtin.lower(self, node, args, kwargs)
 
     def call_fn(self, decl, node: ast.Call) -> Value:
+        raise NotImplementedError
+
+    def grad_fn(self, decl, node: ast.Call) -> Value:
         raise NotImplementedError
 
 
