@@ -85,3 +85,32 @@ def defined_values(block: Block) -> set[Value]:
         for region in op.regions:
             values.update(region.args)
     return values
+
+
+def use_counts(block: Block) -> dict[Value, int]:
+    """How many times each value is read in a block and its regions (results count as uses)."""
+    counts: dict[Value, int] = {}
+
+    def visit(blk: Block) -> None:
+        for op in blk.ops:
+            for v in op.operands:
+                counts[v] = counts.get(v, 0) + 1
+            for region in op.regions:
+                visit(region)
+        for v in blk.results:
+            counts[v] = counts.get(v, 0) + 1
+
+    visit(block)
+    return counts
+
+
+def free_values(region: Block) -> set[Value]:
+    """Values a region reads that it does not define (those of enclosing blocks)."""
+    defined = set(region.args)
+    for op in region.walk():
+        defined.update(op.results)
+        for r in op.regions:
+            defined.update(r.args)
+    read = {v for op in region.walk() for v in op.operands if v not in defined}
+    read.update(v for v in region.results if v not in defined)
+    return read

@@ -30,6 +30,7 @@ from optc.backends.llvm.philox import random_element
 from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, convert, intrinsic
 from optc.errors import InternalError
 from optc.ir.core import Block, Function, Op, Value
+from optc.ir.graph import free_values, use_counts
 from optc.ir.ops import OPS
 
 I32 = ir.IntType(32)
@@ -100,7 +101,7 @@ class FunctionCodegen:
         self.func = ir.Function(module, ENTRY_TYPE, symbol)
         self.env: dict[Value, object] = {}
         self.owned: list[list] = [[]]  # buffers to free, per scope
-        self.uses = _use_counts(fn.body)
+        self.uses = use_counts(fn.body)
         self.progress = None
         self.depth = 0
         self.emitted: set[Op] = set()  # ops whose code is already emitted (for in-place checks)
@@ -272,7 +273,7 @@ class FunctionCodegen:
                 self.fused_reduction(op, groups, member, flush)
                 continue
             for region in op.regions:  # a loop reading an open group's value needs it stored
-                for v in _free_values(region):
+                for v in free_values(region):
                     k = member.get(v)
                     if k is not None:
                         flush(k)
@@ -871,23 +872,6 @@ class FunctionCodegen:
 # ---------------------------------------------------------------- analysis helpers
 
 
-def _use_counts(block: Block) -> dict[Value, int]:
-    """How many times each value is read in a block and its regions (results count as uses)."""
-    counts: dict[Value, int] = {}
-
-    def visit(blk: Block):
-        for op in blk.ops:
-            for v in op.operands:
-                counts[v] = counts.get(v, 0) + 1
-            for region in op.regions:
-                visit(region)
-        for v in blk.results:
-            counts[v] = counts.get(v, 0) + 1
-
-    visit(block)
-    return counts
-
-
 FUSABLE_REDUCTIONS = {"reduce_sum", "reduce_max", "reduce_min"}
 
 
@@ -957,20 +941,6 @@ def _column_accessed(fn: Function) -> list[Value]:
 
 def _internal_uses(v: Value, group: list[Op]) -> int:
     return sum(1 for op in group for x in op.operands if x is v)
-
-
-def _free_values(region: Block) -> set[Value]:
-    """Values a region reads that it does not define."""
-    defined = set(region.args)
-    read: set[Value] = set()
-    for op in region.walk():
-        defined.update(op.results)
-        for r in op.regions:
-            defined.update(r.args)
-    for op in region.walk():
-        read.update(v for v in op.operands if v not in defined)
-    read.update(v for v in region.results if v not in defined)
-    return read
 
 
 def _shape_key(t) -> tuple:

@@ -45,6 +45,7 @@ from optc.backends.mlir.text import (
     view_type,
 )
 from optc.ir.core import Block, Function, Module, Op, Value
+from optc.ir.graph import free_values, use_counts
 from optc.ir.ops import OPS
 
 from optc.errors import OptcError
@@ -522,35 +523,6 @@ def known_equal(a, b) -> bool:
     if isinstance(a, int) and isinstance(b, int):
         return a == b
     return isinstance(a, str) and a == b and a != "?"
-
-
-def use_counts(block: Block) -> dict[Value, int]:
-    """How many times each value is read in a block and its regions (results count as uses)."""
-    counts: dict[Value, int] = {}
-
-    def visit(blk: Block):
-        for op in blk.ops:
-            for v in op.operands:
-                counts[v] = counts.get(v, 0) + 1
-            for region in op.regions:
-                visit(region)
-        for v in blk.results:
-            counts[v] = counts.get(v, 0) + 1
-
-    visit(block)
-    return counts
-
-
-def free_values(region: Block) -> set[Value]:
-    """Values a region reads that it does not define."""
-    defined = set(region.args)
-    for op in region.walk():
-        defined.update(op.results)
-        for r in op.regions:
-            defined.update(r.args)
-    read = {v for op in region.walk() for v in op.operands if v not in defined}
-    read.update(v for v in region.results if v not in defined)
-    return read
 
 
 def _internal_uses(v: Value, group: list[Op]) -> int:
