@@ -20,15 +20,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from optc.ir.core import Block, Op, Value
 
+if TYPE_CHECKING:
+    import networkx as nx
 
-def dependency_graph(block: Block) -> nx.DiGraph:
+
+def dependency_graph(block: Block) -> "nx.DiGraph":
     """A graph whose nodes are the ops of `block` and with an edge a -> b when b, or an op inside
     b's regions, reads a result of a. Edges carry `values`: the results of a that b reads."""
+    import networkx as nx  # imported on first use: the backends import this module for its queries
+
     graph = nx.DiGraph()
     producer: dict[Value, Op] = {}
     for op in block.ops:

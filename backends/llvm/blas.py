@@ -37,9 +37,18 @@ def _addresses() -> dict[str, int]:
     return out
 
 
+@lru_cache(maxsize=1)
 def available() -> bool:
-    """Whether BLAS can be called from generated code in this process."""
-    return bool(_addresses())
+    """Whether BLAS can be called from generated code (SciPy is installed). Cheap: SciPy's
+    BLAS module is imported only when code that calls it is loaded."""
+    import importlib.util
+
+    return importlib.util.find_spec("scipy") is not None
+
+
+def used_by(obj: bytes) -> bool:
+    """Whether an object file refers to the BLAS symbols (so they must be bound first)."""
+    return any(f"optc_{name}".encode() in obj for name in ROUTINES)
 
 
 def register() -> None:

@@ -87,7 +87,8 @@ def load_object(obj: bytes, names: list[str]) -> Loaded:
     """Load machine code produced by `compile_ir` (from the disk cache)."""
     from optc.backends.llvm import blas
 
-    blas.register()
+    if blas.used_by(obj):
+        blas.register()
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), new_target_machine())
     engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
     engine.finalize_object()
