@@ -6,6 +6,14 @@ iteration counts. float32 cannot reach float64 tolerances, and where the two bac
 differently a stopping rule could fire one iteration apart; so float32 runs a fixed number of
 iterations (tol = -1 never stops early) and compares with float32 tolerances. A new stdlib
 solver without a problem below fails `test_every_solver_has_a_problem`.
+
+The first eight solvers have synthetic problems (random least squares, a random cost for
+sinkhorn); the later ones reuse the
+real-data problems of the llvm differential suite (tests/differential/problems.py), with a
+stopping tolerance each reaches in float64 and a float32 iteration count that stays out of
+the regime where rounding decides the run (a backtracking test below the rounding of f).
+Solvers that draw random numbers are not run: the MLIR backend does not lower the `random`
+ops (RANDOM_SOLVERS, checked against the IR by `test_random_solvers_are_excluded`).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from optc.dsl.program import load_unit, stdlib_index
 
 import optc
 from optc.compiler import compile_source
+from tests.differential.problems import solver_problem
 from tests.mlir.helpers import needs_mlir
 
 pytestmark = needs_mlir
@@ -37,7 +46,15 @@ def _declarations() -> dict[str, tuple[str, str]]:
 
 
 DECLARATIONS = _declarations()
-SOLVERS = sorted(n for n, (_, kind) in DECLARATIONS.items() if kind == "solver")
+# Solvers whose optimized IR draws random numbers (`random` / `random_like`: rand, randn,
+# rademacher, *_like), which the MLIR backend does not lower (it raises UnsupportedOp naming
+# the op). The coordinate-descent solvers draw in their selection rule 1 (random coordinate);
+# the rule is a run-time input, so the op is in the IR whatever rule is chosen.
+RANDOM_SOLVERS = ("cd_lasso", "cd_least_squares", "cd_logistic", "hutchinson")
+RANDOM_OPCODES = ("random", "random_like")
+SOLVERS = sorted(
+    n for n, (_, kind) in DECLARATIONS.items() if kind == "solver" and n not in RANDOM_SOLVERS
+)
 OPTIMIZERS = sorted(n for n, (_, kind) in DECLARATIONS.items() if kind == "optimizer")
 
 
@@ -74,26 +91,77 @@ def problem(name: str, rng) -> tuple[dict, dict]:
             fixed,
         ),
     }
-    return problems[name]
+    if name in problems:
+        return problems[name]
+    controls, fixed = REAL_DATA[name]
+    return {**solver_problem(name).inputs, **controls}, fixed
+
+
+# Solvers on the real-data problems of tests/differential/problems.py: (float64 stopping
+# controls, float32 overrides). The float32 counts stop before the run turns to rounding noise:
+# the backtracking solvers (gd_armijo_*, lbfgs_*, softmax_regression, multiclass_logistic_bcd)
+# before their sufficient-decrease tests fall below the rounding of f, the rest after at most
+# a hundred iterations.
+REAL_DATA = {
+    "admm_lasso": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 15}),
+    "extragradient_game": ({"tol": 1e-2, "max_iter": 2000}, {"tol": -1.0, "max_iter": 100}),
+    "fista_box": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
+    "fista_l2_ball": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 20}),
+    "fista_simplex": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
+    "frank_wolfe_l1_ball": ({"tol": 1e-3, "max_iter": 1000}, {"tol": -1.0, "max_iter": 10}),
+    "frank_wolfe_simplex": ({"tol": 1e-3, "max_iter": 1000}, {"tol": -1.0, "max_iter": 100}),
+    "gd_armijo_logistic": ({"tol": 1e-8, "max_iter": 500}, {"tol": -1.0, "max_iter": 20}),
+    "gd_armijo_ls": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
+    "label_spreading": ({"tol": 1e-10, "max_iter": 1000}, {"tol": -1.0, "max_iter": 10}),
+    "label_spreading_cg": ({"tol": 1e-10, "max_iter": 200}, {"tol": -1.0, "max_iter": 5}),
+    "lbfgs_least_squares": ({"tol": 1e-8, "max_iter": 200}, {"tol": -1.0, "max_iter": 10}),
+    "lbfgs_logistic": ({"tol": 1e-8, "max_iter": 200}, {"tol": -1.0, "max_iter": 10}),
+    "mirror_descent_simplex": ({"tol": 1e-6, "max_iter": 5000}, {"tol": -1.0, "max_iter": 100}),
+    "nesterov_logistic": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
+    "nesterov_ls": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 20}),
+    "pcg_jacobi": ({"tol": 1e-8, "max_iter": 100}, {"tol": -1.0, "max_iter": 4}),
+    "pgd_box": ({"tol": 1e-8, "max_iter": 2000}, {"tol": -1.0, "max_iter": 30}),
+    "project_simplex": ({"tol": 1e-12, "max_iter": 200}, {"tol": -1.0, "max_iter": 20}),
+    "sinkhorn_log": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
+    "softmax_regression": ({"tol": 1e-3, "max_iter": 100}, {"tol": -1.0, "max_iter": 10}),
+    "sor": ({"tol": 1e-8, "max_iter": 500}, {"tol": -1.0, "max_iter": 10}),
+    "least_squares_cd": ({"tol": 1e-8, "max_iter": 500}, {"tol": -1.0, "max_iter": 10}),
+    "l1_regression_cd": ({"tol": 1e-8, "max_iter": 500}, {"tol": -1.0, "max_iter": 10}),
+    "logistic_cd": ({"tol": 1e-8, "max_iter": 500}, {"tol": -1.0, "max_iter": 10}),
+    "label_propagation": ({"tol": 1e-10, "max_iter": 500}, {"tol": -1.0, "max_iter": 10}),
+    "multiclass_logistic_bcd": ({"tol": 1e-8, "max_iter": 100}, {"tol": -1.0, "max_iter": 8}),
+}
+SYNTHETIC = ("cg", "gd", "ista", "fista", "lasso_cd", "elastic_net", "power_iteration", "sinkhorn")
 
 
 def test_every_solver_has_a_problem():
-    missing = [
-        n
-        for n in SOLVERS
-        if n
-        not in (
-            "cg",
-            "gd",
-            "ista",
-            "fista",
-            "lasso_cd",
-            "elastic_net",
-            "power_iteration",
-            "sinkhorn",
-        )
-    ]
+    missing = [n for n in SOLVERS if n not in SYNTHETIC and n not in REAL_DATA]
     assert not missing, f"add a differential problem for: {missing}"
+
+
+def _random_opcodes(name: str) -> set[str]:
+    source = DECLARATIONS[name][0]
+    module = compile_source(source, name if source != name else None, None, "f64").module
+    return {
+        op.opcode
+        for fn in module.functions.values()
+        for op in fn.body.walk()
+        if op.opcode in RANDOM_OPCODES
+    }
+
+
+def test_random_solvers_are_excluded():
+    """RANDOM_SOLVERS is exactly the solvers whose optimized IR has a random op."""
+    solvers = sorted(n for n, (_, kind) in DECLARATIONS.items() if kind == "solver")
+    assert sorted(n for n in solvers if _random_opcodes(n)) == sorted(RANDOM_SOLVERS)
+
+
+@pytest.mark.parametrize("name", RANDOM_SOLVERS)
+def test_random_solver_is_refused(name):
+    """The MLIR backend refuses each excluded solver, naming the random op."""
+    source = DECLARATIONS[name][0]
+    with pytest.raises(optc.OptcError, match="cannot lower `random"):
+        optc.solver(source, name, backend="mlir").executable("f64")
 
 
 def _close(actual, expected, rtol, what):
