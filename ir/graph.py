@@ -118,3 +118,18 @@ def free_values(region: Block) -> set[Value]:
     read = {v for op in region.walk() for v in op.operands if v not in defined}
     read.update(v for v in region.results if v not in defined)
     return read
+
+
+def internal_uses(v: Value, group: list[Op]) -> int:
+    """How many times the ops of `group` read `v` (a fusion group's own reads)."""
+    return sum(1 for op in group for x in op.operands if x is v)
+
+
+def shape_key(t) -> tuple:
+    """A hashable key of a value type's shape, for grouping ops of one shape."""
+    return ("any",) if t.shape is None else tuple(str(d) for d in t.shape)
+
+
+def static_one(t, k: int) -> bool:
+    """Whether axis k of a value's type is the literal 1 (a broadcast axis)."""
+    return t.shape is not None and t.shape[k] == 1

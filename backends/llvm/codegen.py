@@ -30,7 +30,7 @@ from optc.backends.llvm.philox import random_element
 from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, convert, intrinsic
 from optc.errors import InternalError
 from optc.ir.core import Block, Function, Op, Value
-from optc.ir.graph import free_values, use_counts
+from optc.ir.graph import free_values, internal_uses, shape_key, static_one, use_counts
 from optc.ir.ops import OPS
 
 I32 = ir.IntType(32)
@@ -258,7 +258,7 @@ class FunctionCodegen:
         for op in ops:
             category = OPS[op.opcode].category
             tensor_result = category == "elementwise" and not op.results[0].type.is_scalar
-            key = _shape_key(op.results[0].type) if tensor_result else None
+            key = shape_key(op.results[0].type) if tensor_result else None
             for v in op.operands:
                 k = member.get(v)
                 fusable = op.opcode in FUSABLE_REDUCTIONS and self.uses.get(v) == 1
@@ -333,7 +333,7 @@ class FunctionCodegen:
 
     def fused(self, group: list[Op]) -> None:
         """One loop computing a group of elementwise ops of the same shape."""
-        outputs = [op.results[0] for op in group if self.uses.get(op.results[0], 0) > _internal_uses(op.results[0], group)]
+        outputs = [op.results[0] for op in group if self.uses.get(op.results[0], 0) > internal_uses(op.results[0], group)]
         out_type = group[-1].results[0].type
         inputs = self._group_inputs(group)
         dims = self.group_dims(out_type, inputs, group)
@@ -400,7 +400,7 @@ class FunctionCodegen:
                 offset = _i64(0)
                 shift = rank - t.rank
                 for k in range(t.rank):
-                    if _static_one(v.type, k):
+                    if static_one(v.type, k):
                         continue
                     offset = b.add(offset, b.mul(idx[shift + k], t.strides[k]))
                 ptr = b.gep(t.ptr, [offset])
@@ -455,7 +455,7 @@ class FunctionCodegen:
             vshape = v.type.shape if v.type.shape is not None else (None,)
             shift = rank - len(vshape)
             for k in range(len(vshape)):
-                if _static_one(v.type, k):
+                if static_one(v.type, k):
                     continue
                 if dims[shift + k] is None:
                     dims[shift + k] = t.dims[k]
@@ -576,11 +576,11 @@ class FunctionCodegen:
             return out
         shift = len(dims) - v.rank
         for k in range(v.rank):
-            if not _static_one(op.operands[1].type, k):
+            if not static_one(op.operands[1].type, k):
                 self.fail_if(self.b.icmp_signed("!=", v.dims[k], dims[shift + k]), op, "the value does not fit the indexed part")
 
         def body(b, idx):
-            src_idx = [_i64(0) if _static_one(op.operands[1].type, k) else idx[shift + k] for k in range(v.rank)]
+            src_idx = [_i64(0) if static_one(op.operands[1].type, k) else idx[shift + k] for k in range(v.rank)]
             b.store(b.load(self.element_ptr(v, src_idx)), self.element_ptr(target, idx))
 
         L.nested_loops(self.b, dims, body)
@@ -937,19 +937,6 @@ def _column_accessed(fn: Function) -> list[Value]:
 
     visit(fn.body, False)
     return [p for p in fn.params if p in columns and p not in rows]
-
-
-def _internal_uses(v: Value, group: list[Op]) -> int:
-    return sum(1 for op in group for x in op.operands if x is v)
-
-
-def _shape_key(t) -> tuple:
-    return ("any",) if t.shape is None else tuple(str(d) for d in t.shape)
-
-
-def _static_one(t, k: int) -> bool:
-    """Whether axis k of a value's type is the literal 1 (a broadcast axis)."""
-    return t.shape is not None and t.shape[k] == 1
 
 
 def _is_one(v) -> bool:

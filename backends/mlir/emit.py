@@ -45,7 +45,7 @@ from optc.backends.mlir.text import (
     view_type,
 )
 from optc.ir.core import Block, Function, Module, Op, Value
-from optc.ir.graph import free_values, use_counts
+from optc.ir.graph import free_values, internal_uses, shape_key, static_one, use_counts
 from optc.ir.ops import OPS
 
 from optc.errors import OptcError
@@ -293,7 +293,7 @@ class FunctionEmitter:
         for op in ops:
             elementwise = OPS[op.opcode].category == "elementwise" if op.opcode in OPS else False
             tensor_result = elementwise and not op.results[0].type.is_scalar
-            key = _shape_key(op.results[0].type) if tensor_result else None
+            key = shape_key(op.results[0].type) if tensor_result else None
             for v in op.operands:
                 k = member.get(v)
                 if k is not None and k != key:
@@ -343,7 +343,7 @@ class FunctionEmitter:
         outputs = [
             op.results[0]
             for op in group
-            if self.uses.get(op.results[0], 0) > _internal_uses(op.results[0], group)
+            if self.uses.get(op.results[0], 0) > internal_uses(op.results[0], group)
         ]
         inputs: list[Value] = []
         for op in group:
@@ -367,7 +367,7 @@ class FunctionEmitter:
                     return x.name
                 shift = rank - x.rank
                 idx = [
-                    self.t.index(0) if _static_one(v.type, k) else ivs[shift + k]
+                    self.t.index(0) if static_one(v.type, k) else ivs[shift + k]
                     for k in range(x.rank)
                 ]
                 local[v] = self.load(x, idx)
@@ -395,7 +395,7 @@ class FunctionEmitter:
             vshape = v.type.shape if v.type.shape is not None else (None,)
             shift = rank - len(vshape)
             for k in range(len(vshape)):
-                if _static_one(v.type, k):
+                if static_one(v.type, k):
                     continue
                 j = shift + k
                 if dims[j] is None:
@@ -523,28 +523,3 @@ def known_equal(a, b) -> bool:
     if isinstance(a, int) and isinstance(b, int):
         return a == b
     return isinstance(a, str) and a == b and a != "?"
-
-
-def _internal_uses(v: Value, group: list[Op]) -> int:
-    return sum(1 for op in group for x in op.operands if x is v)
-
-
-def _shape_key(t) -> tuple:
-    return ("any",) if t.shape is None else tuple(str(d) for d in t.shape)
-
-
-def _static_one(t, k: int) -> bool:
-    """Whether axis k of a value's type is the literal 1 (a broadcast axis)."""
-    return t.shape is not None and t.shape[k] == 1
-
-
-__all__ = [
-    "Emitted",
-    "FunctionABI",
-    "Scalar",
-    "Slot",
-    "Tensor",
-    "UnsupportedOp",
-    "emit_mlir",
-    "emit_module",
-]
