@@ -102,6 +102,31 @@ def test_multiclass_logistic(capsys, monkeypatch, tmp_path, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_multiclass_logistic_float32_converges(capsys, monkeypatch, tmp_path, backend):
+    # The backtracking slack is relative to float32's epsilon: with a fixed 1e-12 (below
+    # float32 rounding) rounding failed the test, L doubled and the sweeps stalled at
+    # ||G||_inf ~ 0.6 without converging.
+    lam = 10.0
+    out, res = run(capsys, monkeypatch, tmp_path, backend, [
+        "examples/multiclass_logistic.opt", "--input", "X=examples/data/digits_X.csv",
+        "--input", "Y=examples/data/digits_Y.csv", "--set", f"lam={lam}", "--set", "tol=1e-4",
+        "--set", "max_iter=2000", "--dtype", "float32"])
+    X, Y = csv("digits_X.csv"), csv("digits_Y.csv")
+    ref = LogisticRegression(C=1 / lam, fit_intercept=False, tol=1e-12, max_iter=100000).fit(X, Y.argmax(1))
+    W = ref.coef_.T
+    Z = X @ W
+    f_ref = logsumexp(Z, axis=1).sum() - (Y * Z).sum() + 0.5 * lam * (W * W).sum()
+    assert res["W"].dtype == np.float32
+    assert res["trace_grad_norm"][-1] <= 1e-4
+    np.testing.assert_allclose(res["W"], W, rtol=0, atol=1e-4 * np.abs(W).max())
+    W32 = res["W"].astype(np.float64)
+    Z32 = X @ W32
+    f32 = logsumexp(Z32, axis=1).sum() - (Y * Z32).sum() + 0.5 * lam * (W32 * W32).sum()
+    assert f32 == pytest.approx(f_ref, rel=1e-9)  # the float32 solution, evaluated in float64
+    assert printed(out, "objective") == pytest.approx(f_ref, rel=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_label_propagation(capsys, monkeypatch, tmp_path, backend):
     out, res = run(capsys, monkeypatch, tmp_path, backend, [
         "examples/label_propagation.opt", "--input", "W=examples/data/labprop_W.csv",

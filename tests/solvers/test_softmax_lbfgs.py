@@ -43,6 +43,29 @@ def test_softmax_matches_scikit_learn(backend):
     assert res.trace["grad_norm"][-1] <= 1e-6
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_softmax_float32_converges(backend):
+    # float32: the backtracking slack scales with the dtype's epsilon, so rounding does not fail
+    # the sufficient-decrease test and blow up L (with a fixed 1e-12 it stalled at ||G|| ~ 0.1).
+    X, y = digits_standardized()
+    Y = np.eye(10)[y]
+    lam = 10.0
+    res = optc.solve(SOFTMAX, backend=backend, dtype="float32", X=X.astype(np.float32),
+                     Y=Y.astype(np.float32), lam=lam, tol=1e-4, max_iter=2000)
+    ref = LogisticRegression(C=1 / lam, fit_intercept=False, tol=1e-12, max_iter=100000).fit(X, y)
+    W = ref.coef_.T
+    Z = X @ W
+    f_ref = logsumexp(Z, axis=1).sum() - (Y * Z).sum() + 0.5 * lam * (W * W).sum()
+    assert res.converged and res.W.dtype == np.float32
+    assert res.trace["grad_norm"][-1] <= 1e-4
+    np.testing.assert_allclose(res.W, W, rtol=0, atol=1e-4 * np.abs(W).max())
+    # the float32 solution, its objective evaluated in float64, and as the solver computed it
+    Z32 = X @ res.W.astype(np.float64)
+    f32 = logsumexp(Z32, axis=1).sum() - (Y * Z32).sum() + 0.5 * lam * (res.W.astype(np.float64) ** 2).sum()
+    assert f32 == pytest.approx(f_ref, rel=1e-9)
+    assert float(res.objective) == pytest.approx(f_ref, rel=1e-5)
+
+
 def logistic_problem():
     X, y = load_breast_cancer(return_X_y=True)
     return (X - X.mean(0)) / X.std(0), y.astype(float)
