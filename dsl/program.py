@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from optc.dsl import ast
-from optc.dsl.parser import parse_file
 from optc.errors import OptcError, did_you_mean
 
 STDLIB_DIR = Path(__file__).resolve().parent.parent / "stdlib"
@@ -35,18 +34,29 @@ class Unit:
     # Each fn -> the fns visible in the file that declares it: a call inside a fn resolves
     # there (lexical scoping), so a caller's fn of the same name cannot replace a helper.
     fn_scopes: dict[ast.FnDecl, dict[str, ast.FnDecl]] = field(default_factory=dict)
+    # On the unit `load_unit` returns: every path read (True) or looked for and absent (False)
+    # while loading it and its uses: what a cached compilation of it depends on.
+    inputs: dict[Path, bool] = field(default_factory=dict)
 
 
 def load_unit(path: str | Path) -> Unit:
     """Parse a file and resolve its `use` declarations."""
     path = Path(path)
-    return _load(path.resolve(), {}, shown=path)
+    loading: dict[Path, Unit] = {}
+    probes: dict[Path, bool] = {}
+    unit = _load(path.resolve(), loading, probes, shown=path)
+    unit.inputs.update(probes)
+    unit.inputs.update(dict.fromkeys(loading, True))
+    return unit
 
 
-def _load(path: Path, loading: dict[Path, Unit], shown: Path | None = None) -> Unit:
+def _load(path: Path, loading: dict[Path, Unit], probes: dict[Path, bool], shown: Path | None = None) -> Unit:
     """The unit of `path`; `loading` holds the units loaded so far in this `load_unit` (a cycle
-    of uses gets the unit being loaded, with its own fns already in place). Diagnostics name
-    the file as `shown` (the path the user gave) when given."""
+    of uses gets the unit being loaded, with its own fns already in place) and `probes` every
+    path a `use` looked for, with whether it existed. Diagnostics name the file as `shown` (the
+    path the user gave) when given."""
+    from optc.dsl.parser import parse_file  # lark is imported only when something is parsed
+
     program = parse_file(shown or path)
     unit = Unit(program, path)
     loading[path] = unit
@@ -65,14 +75,19 @@ def _load(path: Path, loading: dict[Path, Unit], shown: Path | None = None) -> U
             unit.decls[decl.name] = decl
     for decl in program.decls:
         if isinstance(decl, ast.Use):
-            _merge_use(unit, decl, path, loading)
+            _merge_use(unit, decl, path, loading, probes)
     return unit
 
 
-def _merge_use(unit: Unit, use: ast.Use, path: Path, loading: dict[Path, Unit]) -> None:
+def _merge_use(unit: Unit, use: ast.Use, path: Path, loading: dict[Path, Unit], probes: dict[Path, bool]) -> None:
     name = use.module if use.module.endswith(".opt") else use.module + ".opt"
     candidates = [path.parent / name, STDLIB_DIR / name]
-    found = next((c.resolve() for c in candidates if c.is_file()), None)
+    found = None
+    for c in candidates:
+        probes[c] = c.is_file()
+        if probes[c]:
+            found = c.resolve()
+            break
     if found is None:
         available = [p.stem for p in STDLIB_DIR.glob("*.opt")] + [p.stem for p in path.parent.glob("*.opt")]
         raise OptcError(
@@ -82,7 +97,7 @@ def _merge_use(unit: Unit, use: ast.Use, path: Path, loading: dict[Path, Unit]) 
         )
     if found == path:
         return  # a file using itself
-    used = loading.get(found) or _load(found, loading)
+    used = loading.get(found) or _load(found, loading, probes)
     unit.fn_scopes.update(used.fn_scopes)
     for fname, fn in used.fns.items():
         mine = unit.fns.get(fname)

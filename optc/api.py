@@ -8,6 +8,7 @@ creates per-tensor state, `step` applies one update with per-call hyperparameter
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -155,7 +156,6 @@ class OptimizerState:
         self.t = 0
         self.owner = None  # the Optimizer whose init made it
         self._plan = None
-        self._plan_key = None
         self._plan_refs = None
 
     def __repr__(self) -> str:
@@ -246,17 +246,15 @@ class Optimizer(_Compiling):
             raise OptcError("state must be the OptimizerState returned by init(params)")
         if hyper:
             self._check_hyper(hyper)
-        key = (tuple(map(id, params)), tuple(map(id, grads)))
-        if state._plan_key != key or state._plan is None:
+        if state._plan is None or not (_same_arrays(params, state._plan_refs[0]) and _same_arrays(grads, state._plan_refs[1])):
             self._check_step(params, grads, state)
             if state.t == 0:
                 self._create_state(params, grads, state, {d: self._hyper_args(d, hyper) for d in set(state.dtypes)})
             state._plan = self._plan(params, grads, state)
-            state._plan_key = key
-            state._plan_refs = (params, grads)  # keeps the ids in the key from being reused
-        for i, p in enumerate(params):  # the one check a cached plan cannot skip: the flag can change
-            if not p.flags.writeable:
-                raise OptcError(f"params[{i}] is read-only; the optimizer updates it in place")
+            state._plan_refs = (list(params), list(grads))  # the arrays the plan's pointers point into
+        if not all(map(_WRITEABLE, params)):  # the one check a cached plan cannot skip: the flag can change
+            i = next(i for i, p in enumerate(params) if not p.flags.writeable)
+            raise OptcError(f"params[{i}] is read-only; the optimizer updates it in place")
         state.t += 1
         t = np.int64(state.t)
         for dtype, kernel, work in state._plan:
@@ -357,6 +355,13 @@ class Optimizer(_Compiling):
 
 
 _NUMPY = {"f32": "float32", "f64": "float64"}
+_WRITEABLE = operator.attrgetter("flags.writeable")
+
+
+def _same_arrays(now: list, planned: list) -> bool:
+    """Whether `now` holds the very array objects of `planned`, in order (a cached plan's pointers
+    stay valid for them: an array's data pointer never changes)."""
+    return len(now) == len(planned) and all(map(operator.is_, now, planned))
 
 
 def _contiguous(arr: np.ndarray, is_param: bool, copies: list) -> np.ndarray:

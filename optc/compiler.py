@@ -2,7 +2,8 @@
 
 `compile_source` runs the front end and the IR passes for one declaration and one working
 dtype; the result is cached in-process, keyed by the file's path, its modification time, the
-declaration and the dtype.
+declaration and the dtype, and on disk (`compile_cache.py`), keyed by the request and checked
+against the contents of every file it was made from.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from optc.dsl import ast
-from optc.dsl.lower import lower
 from optc.dsl.program import Unit, resolve_source
 from optc.ir.core import Module
 
@@ -51,8 +51,17 @@ def compile_source(source, name: str | None = None, kind: str | None = None, dty
 
 @lru_cache(maxsize=128)
 def _compile_cached(source: str, stamp: int, name: str | None, kind: str | None, dtype: str) -> Compiled:
-    from optc.ir.pipeline import optimize
+    from optc import compile_cache
+    from optc.dsl.program import stdlib_index
 
-    unit, decl = resolve_source(source, name, kind)
-    module = lower(unit, decl, dtype)
-    return Compiled(unit, decl, module, optimize(module))
+    key = compile_cache.request_key(source, name, kind, dtype, stdlib_index())
+    compiled = compile_cache.lookup(key)
+    if compiled is None:
+        from optc.dsl.lower import lower  # the front end (lark, networkx) loads only on a miss
+        from optc.ir.pipeline import optimize
+
+        unit, decl = resolve_source(source, name, kind)
+        module = lower(unit, decl, dtype)
+        compiled = Compiled(unit, decl, module, optimize(module))
+        compile_cache.store(key, compiled)
+    return compiled

@@ -11,6 +11,12 @@ per tensor; the rest in one fused loop per tensor that reads each input element 
 the param and states in place. In place is safe because every output element depends only on
 the same element of the inputs. The element loop lives in an internal function whose pointer
 arguments are `noalias`, so LLVM vectorizes it without run-time alias checks.
+
+Bool hyperparameters read by the element loop (Adam's `amsgrad`, `maximize`) are unswitched: one
+element loop per combination of their values (up to `MAX_FLAGS` flags), chosen once per tensor,
+so a flag that is off costs nothing in the loop: with `amsgrad = false`, Adam's loop neither
+loads nor stores `v_max` (its update `where(amsgrad, max(v_max, v'), v_max)` folds to a store of
+the value just loaded, which LLVM deletes).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_R
 from optc.ir.core import Function, Value
 from optc.ir.ops import OPS
 
+MAX_FLAGS = 3  # at most 2**MAX_FLAGS specialised element loops per kernel
 KERNEL_TYPE = ir.FunctionType(ir.VoidType(), [L.PTR.as_pointer(), I64.as_pointer(), I64, L.PTR, I64])
 
 
@@ -54,11 +61,17 @@ def generate_kernel(module: ir.Module, fn: Function, symbol: str) -> None:
     outer_values = [v for v in _values_by_level(fn, level, ("uniform", "tensor")) if _used_by_element(fn, v, level)]
     elem_results = [(i, r) for i, r in enumerate(fn.results) if not fn.results[i].type.is_scalar]
     arg_types = [MEM_TYPES[v.type.dtype].as_pointer() for v in elem_inputs] + [I64] + [LL_TYPES[v.type.dtype] for v in outer_values]
-    inner = ir.Function(module, ir.FunctionType(ir.VoidType(), arg_types), symbol + ".elements")
-    inner.linkage = "internal"
-    for a in inner.args[: len(elem_inputs)]:
-        a.add_attribute("noalias")
-    _emit_elements(inner, fn, elem_inputs, outer_values, elem_results, level, targets)
+    flags = [v for v in outer_values if v.type.dtype == "bool"][:MAX_FLAGS]
+    variants = []
+    for combo in range(2 ** len(flags)):
+        fixed = {v: bool(combo >> k & 1) for k, v in enumerate(flags)}
+        variant = ir.Function(module, ir.FunctionType(ir.VoidType(), arg_types), f"{symbol}.elements.{combo}")
+        variant.linkage = "internal"
+        for a in variant.args[: len(elem_inputs)]:
+            a.add_attribute("noalias")
+        _emit_elements(variant, fn, elem_inputs, outer_values, elem_results, level, targets, fixed)
+        variants.append(variant)
+    inner = _dispatch(module, symbol + ".elements", arg_types, variants, [1 + len(elem_inputs) + outer_values.index(v) for v in flags])
 
     outer = ir.Function(module, KERNEL_TYPE, symbol)
     table, lengths, count, hyper_buf, t = outer.args
@@ -126,12 +139,38 @@ def _emit_ops(b: ir.IRBuilder, fn: Function, env: dict, level: dict, which: str)
             env[op.results[0]] = SCALAR_RULES[op.opcode](b, op, _operand_dtype(op), *[env[v] for v in op.operands])
 
 
-def _emit_elements(inner: ir.Function, fn: Function, elem_inputs, outer_values, elem_results, level, targets) -> None:
+def _dispatch(module: ir.Module, name: str, arg_types, variants: list, flag_args: list[int]) -> ir.Function:
+    """An internal function with the element loop's signature that calls the variant chosen by
+    the bool arguments at positions `flag_args` (variant k has flag j set when bit j of k is)."""
+    if len(variants) == 1:
+        return variants[0]
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), arg_types), name)
+    fn.linkage = "internal"
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    index = ir.Constant(I64, 0)
+    for k, pos in enumerate(flag_args):
+        index = b.or_(index, b.shl(b.zext(fn.args[pos], I64), ir.Constant(I64, k)))
+    default = fn.append_basic_block("none")
+    switch = b.switch(index, default)
+    for k, variant in enumerate(variants):
+        block = fn.append_basic_block(f"variant.{k}")
+        switch.add_case(ir.Constant(I64, k), block)
+        b.position_at_end(block)
+        b.call(variant, list(fn.args))
+        b.ret_void()
+    b.position_at_end(default)
+    b.unreachable()
+    return fn
+
+
+def _emit_elements(inner: ir.Function, fn: Function, elem_inputs, outer_values, elem_results, level, targets,
+                   fixed: dict[Value, bool]) -> None:
     b = ir.IRBuilder(inner.append_basic_block("entry"))
     args = list(inner.args)
     ptrs = dict(zip(elem_inputs, args[: len(elem_inputs)]))
     n = args[len(elem_inputs)]
     scalars = dict(zip(outer_values, args[len(elem_inputs) + 1 :]))
+    scalars.update({v: ir.Constant(I1, int(on)) for v, on in fixed.items()})
 
     def body(b: ir.IRBuilder, i) -> None:
         env: dict[Value, object] = dict(scalars)

@@ -121,6 +121,7 @@ class MultiTensorStep:
         n_hyper = len(fn.attrs["hyper_names"])
         self.hyper_params = fn.params[len(fn.params) - 1 - n_hyper : len(fn.params) - 1]
         self.hyper_buf = np.zeros(max(8 * n_hyper, 8), dtype=np.uint8)
+        self.hyper_ptr = self.hyper_buf.ctypes.data  # the buffer is never reallocated
         self.hyper_key: tuple | None = None
         self.threads = max(1, threads or os.cpu_count() or 1)
         self._pool = None
@@ -167,7 +168,7 @@ class MultiTensorStep:
 
     def run(self, tables, t: int) -> None:
         """One step over every tensor of the plan (threads run the other chunks)."""
-        hyper = self.hyper_buf.ctypes.data
+        hyper = self.hyper_ptr
         if len(tables) == 1:
             _, _, ptrs, lengths, count = tables[0]
             self.call(ptrs, lengths, count, hyper, t)
