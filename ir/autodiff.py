@@ -115,6 +115,32 @@ def gradient(fn: Function, callees: dict[str, Function] | None = None, name: str
     return Function(name or f"{fn.name}.grad", b.finish(params, (grad,)), {**fn.attrs, "kind": "fn"}, fn.loc)
 
 
+def hessian_vector_product(fn: Function, callees: dict[str, Function] | None = None,
+                           name: str | None = None) -> Function:
+    """The function `name` (default `<fn.name>.hvp`) of `(x, v, *rest)` returning H v, where H is
+    the Hessian of `fn` in its first parameter x at `(x, *rest)` and v has x's type.
+
+    Reverse over reverse: `h(x, v, *rest) = sum(gradient(fn)(x, *rest) * v)` is built here and
+    differentiated again with `gradient`, so the adjoint ops of the first pass need rules of
+    their own (they are all ordinary ops). Errors say `hvp of …` rather than `grad of …`.
+    """
+    try:
+        g = gradient(fn, callees, f"{fn.name}.grad")
+        x, *rest = (Value(p.type, p.hint) for p in g.params)
+        v = Value(x.type, "v")
+        mapping: dict[Value, Value] = {g.params[0]: x, **dict(zip(g.params[1:], rest))}
+        b = Builder()
+        b.ops.extend(clone_op(op, mapping) for op in g.body.ops)
+        grad = mapping.get(g.body.results[0], g.body.results[0])
+        directional = b.emit("reduce_sum", (b.emit("mul", (grad, v), loc=fn.loc),), {"axis": None}, fn.loc)
+        h = Function(f"{fn.name}.hv", b.finish((x, v, *rest), (directional,)), g.attrs, fn.loc)
+        return gradient(h, None, name or f"{fn.name}.hvp")
+    except OptcError as err:
+        if not err.message.startswith("grad "):
+            raise
+        raise OptcError("hvp " + err.message[len("grad "):], err.span, err.notes) from None
+
+
 def _walk(op: Op):
     yield op
     for region in op.regions:
