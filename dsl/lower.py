@@ -666,7 +666,8 @@ class Lowerer(ExprLowerer):
         """A call of the gradient of the instance that `op` (a call of `f`) calls, on its operands."""
         fn = self.instances[op.attrs["callee"]]
         self._check_differentiable(decl, node, fn, kind)
-        name = self._derived(decl, node, f"{fn.name}.grad", lambda: autodiff.gradient(fn, self.instances, f"{fn.name}.grad"))
+        name = f"{fn.name}.grad"
+        self._derive(decl, node, name, lambda: autodiff.gradient(fn, self.instances, name))
         return self.b.emit("call", op.operands, {"callee": name, "result_types": (fn.params[0].type,)}, node.span)
 
     def hvp_fn(self, decl: ast.FnDecl, node: ast.Call) -> Value:
@@ -683,13 +684,13 @@ class Lowerer(ExprLowerer):
         self._check_differentiable(decl, node, fn, "hvp")
         x = op.operands[0]
         v = self.expr(v_node)
-        if v.type.dtype == "i64":
-            v = self.b.cast(v, x.type.dtype, v_node.span)
+        if v.type.dtype != "bool":  # ints to reals, floats between widths, as for x
+            v = self.convert(v, x.type.dtype, v_node.span, "the direction v")
         if v.type.dtype != x.type.dtype or not (v.type.shape == x.type.shape or same_dims(v.type, x.type)):
             raise OptcError(f"hvp(f)(x, v, …): the direction v has type {user_type(v.type)} but x has type "
                             f"{user_type(x.type)}; v must have x's type", v_node.span)
-        name = self._derived(decl, node, f"{fn.name}.hvp",
-                             lambda: autodiff.hessian_vector_product(fn, self.instances, f"{fn.name}.hvp"))
+        name = f"{fn.name}.hvp"
+        self._derive(decl, node, name, lambda: autodiff.hessian_vector_product(fn, self.instances, name))
         operands = (x, v, *op.operands[1:])
         return self.b.emit("call", operands, {"callee": name, "result_types": (x.type,)}, node.span)
 
@@ -705,17 +706,18 @@ class Lowerer(ExprLowerer):
                             f"`{decl.name}`'s is {shown}", node.args[0].span if node.args else node.span,
                             (f"`{decl.name}` is declared at {decl.span}",))
 
-    def _derived(self, decl: ast.FnDecl, node: ast.Call, name: str, derive) -> str:
-        """`name`, an instance made by `derive()` once; its errors point at the user's code."""
-        if name not in self.instances:
-            try:
-                self.instances[name] = derive()
-            except OptcError as err:
-                if err.span is None or err.span == decl.span:
-                    raise OptcError(err.message, node.span, (f"`{decl.name}` is declared at {decl.span}",)) from None
-                raise OptcError(err.message, err.span,
-                                (*err.notes, f"differentiating `{decl.name}` for the {_transform_name(node)} at {node.span}")) from None
-        return name
+    def _derive(self, decl: ast.FnDecl, node: ast.Call, name: str, derive) -> None:
+        """Make the instance `name` with `derive()` unless it exists; errors point at user code."""
+        if name in self.instances:
+            return
+        try:
+            self.instances[name] = derive()
+        except OptcError as err:
+            declared = f"`{decl.name}` is declared at {decl.span}"
+            if err.span is None or err.span == decl.span:
+                raise OptcError(err.message, node.span, (declared,)) from None
+            at = f"differentiating `{decl.name}` for the {_transform_name(node)} at {node.span}"
+            raise OptcError(err.message, err.span, (*err.notes, at)) from None
 
     def _fn_arg(self, decl, p: ast.Param, v: Value, span, binding: dict) -> Value:
         declared = self.type_of(p.type, p.name, allow_any=True) if p.type is not None \

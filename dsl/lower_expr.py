@@ -229,8 +229,9 @@ class ExprLowerer:
     def _expr_Call(self, node: ast.Call) -> Value:
         transform = _transform(node)
         if transform == "value_and_grad":
-            raise OptcError("value_and_grad(f)(…) returns two values, f's value and its gradient: use it alone on "
-                            "the right of a destructuring equation", node.span, ("write `fx, g = value_and_grad(f)(x, …)`",))
+            raise OptcError("value_and_grad(f)(…) returns two values, f's value and its gradient: use it alone "
+                            "on the right of a destructuring equation", node.span,
+                            ("write `fx, g = value_and_grad(f)(x, …)`",))
         if transform is not None:
             decl = self.transformed_fn(node)
             return self.grad_fn(decl, node) if transform == "grad" else self.hvp_fn(decl, node)
@@ -238,7 +239,8 @@ class ExprLowerer:
             raise OptcError("only named functions can be called", node.func.span)
         name = node.func.id
         if name in TRANSFORMS:
-            raise OptcError(f"{name} is used as `{TRANSFORMS[name]}`: {name}(f) is {_TRANSFORM_MEANING[name]}", node.span)
+            meaning = _TRANSFORM_MEANING[name]
+            raise OptcError(f"{name} is used as `{TRANSFORMS[name]}`: {name}(f) is {meaning}", node.span)
         if name in self.fns:
             return self.call_fn(self.fns[name], node)
         builtin = BUILTINS.get(name)

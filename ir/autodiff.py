@@ -42,6 +42,12 @@ adjoint. Subgradients at kinks:
 - `reduce_max` / `reduce_min`: the adjoint is split evenly between the positions that attain the
   extreme value (a convex combination of the one-hot subgradients; torch's `amax` rule).
 
+`hessian_vector_product(fn)` is reverse over reverse: `gradient` of
+`(x, v, …) -> sum(gradient(fn)(x, …) * v)`. Every adjoint op the first pass emits is an ordinary
+op with a rule here (`full_like`, broadcasting `add`, `select`, `setindex`, `transpose`, …), so
+no second-order rules are needed; at kinks the Hessian is that of the piece the subgradients
+above select (0 for `abs` and `sign`; the selected operand's for `minimum`/`maximum`/`select`).
+
 Calls are inlined first (`callees` supplies the called `fn`s). Loops are not differentiated: a
 `fn` holding a loop raises an `OptcError`, as does an op with no rule here (`grad of <op> is not
 supported`) and a broadcast or axis reduction that cannot be undone with the existing ops.
