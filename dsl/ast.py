@@ -162,9 +162,18 @@ class Target:
 
 @node
 class Equation:
+    """`target = expr`, or a destructuring equation `fx, g = value_and_grad(f)(x, …)` whose
+    targets after the first are in `rest` (the only right-hand side with two values)."""
+
     span: Span
     target: Target
     expr: Expr
+    rest: tuple[Target, ...] = ()
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """Every name the equation defines, left to right."""
+        return (self.target, *self.rest)
 
 
 @node

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from optc.dsl import ast
 from optc.dsl import ordering
-from optc.dsl.lower_expr import ExprLowerer, user_type
+from optc.dsl.lower_expr import ExprLowerer, same_dims, user_type
 from optc.dsl.program import Unit
 from optc.dsl.scope import Scope
 from optc.errors import OptcError
@@ -48,6 +48,11 @@ def lower(unit: Unit, decl, dtype: str = "f64") -> Module:
 
 
 # ---------------------------------------------------------------- name analysis
+
+
+def _transform_name(node: ast.Call) -> str:
+    """`grad`, `value_and_grad` or `hvp`: the transformation a call `name(f)(…)` applies."""
+    return node.func.func.id
 
 
 def names_read(node) -> tuple[set[str], set[str]]:
@@ -85,8 +90,8 @@ def primed_states(stmts) -> set[str]:
     """The states a body (with its inner loops) defines with a prime."""
     out: set[str] = set()
     for s in stmts:
-        if isinstance(s, ast.Equation) and s.target.primed:
-            out.add(s.target.name)
+        if isinstance(s, ast.Equation):
+            out |= {t.name for t in s.targets if t.primed}
         elif isinstance(s, ast.For):
             out |= primed_states(s.body)
     return out
@@ -94,7 +99,7 @@ def primed_states(stmts) -> set[str]:
 
 def _defines(stmt) -> set:
     if isinstance(stmt, ast.Equation):
-        return {("primed" if stmt.target.primed else "local", stmt.target.name)}
+        return {("primed" if t.primed else "local", t.name) for t in stmt.targets}
     if isinstance(stmt, ast.For):
         return {("primed", s) for s in primed_states(stmt.body)}
     if isinstance(stmt, ast.StateDecl):
@@ -108,7 +113,7 @@ def _reads(stmt) -> set:
         plain, _ = names_read(stmt)
         _, primed = names_read((stmt.lo, stmt.hi))
     elif isinstance(stmt, ast.Equation):
-        plain, primed = names_read((stmt.expr, stmt.target.index or ()))
+        plain, primed = names_read((stmt.expr, *(t.index or () for t in stmt.targets)))
     else:
         plain, primed = names_read(getattr(stmt, "expr", None) or getattr(stmt, "init", None))
     return {("local", n) for n in plain} | {("state", n) for n in plain} | {("primed", n) for n in primed}
@@ -243,8 +248,9 @@ class Lowerer(ExprLowerer):
         if len(returns) > 1:
             raise OptcError("a solver has one `return`", returns[1].span, (f"the first is at {returns[0].span}",))
         for eq in equations:
-            if eq.target.primed:
-                raise OptcError(f"`{eq.target.name}'` can only be defined inside a loop", eq.target.span)
+            for target in eq.targets:
+                if target.primed:
+                    raise OptcError(f"`{target.name}'` can only be defined inside a loop", target.span)
         self._check_unique(states + equations + traces, top, "top")
         for stmt in ordering.order(states + equations, _defines, _reads):
             if isinstance(stmt, ast.StateDecl):
@@ -254,7 +260,7 @@ class Lowerer(ExprLowerer):
                     init = self._to_type(init, declared, stmt.span, f"the initial value of `{stmt.name}`")
                 top.cur[stmt.name] = self._named(init, stmt.name)
             else:
-                top.bind(stmt.target.name, self._named(self.expr(stmt.expr), stmt.target.name), "local")
+                self.equation(stmt, top)
         final = dict(top.cur)
         if loops:
             loop_op = self.loop(loops[0], top, traces, allow_traces=True)
@@ -358,33 +364,44 @@ class Lowerer(ExprLowerer):
             if isinstance(s, ast.ParamDecl):
                 raise OptcError(f"`{s.kind}` declarations belong in an optimizer's body", s.span)
             if isinstance(s, ast.Equation):
-                name = s.target.name
-                if s.target.primed:
-                    if name not in self.state_names:
-                        kind = scope.kind_of(name) or ("local" if any(
-                            isinstance(o, ast.Equation) and not o.target.primed and o.target.name == name for o in stmts)
-                            else None)
-                        what = f"a {kind}" if kind else "not declared"
-                        notes = () if kind not in (None, "local") else \
-                            ("declare it with `state " + name + " = …` to carry it across iterations",)
-                        raise OptcError(f"prime on `{name}`, which is {what}: only states take a prime", s.target.span, notes)
-                    key = ("primed", name)
-                else:
-                    kind = scope.kind_of(name) or ("state" if name in self.state_names else None)
-                    if kind is not None or name in self.dims:
-                        hint = f"; write `{name}' = …` to update it" if kind == "state" else ""
-                        raise OptcError(f"`{name}` is already defined (as a {kind or 'dimension'}){hint}", s.target.span)
-                    key = ("local", name)
-            elif isinstance(s, (ast.StateDecl, ast.TraceDecl)):
+                for target in s.targets:
+                    self._check_target(s, target, stmts, scope, seen)
+                continue
+            if isinstance(s, (ast.StateDecl, ast.TraceDecl)):
                 key = ("decl", s.name)
                 if scope.kind_of(s.name) is not None or s.name in self.dims:
                     raise OptcError(f"`{s.name}` is already defined (as a {scope.kind_of(s.name) or 'dimension'})", s.span)
             else:
                 continue
             if key in seen:
-                label = f"{key[1]}'" if key[0] == "primed" else key[1]
-                raise OptcError(f"`{label}` is defined twice", s.span, (f"first defined at {seen[key].span}",))
+                raise OptcError(f"`{key[1]}` is defined twice", s.span, (f"first defined at {seen[key].span}",))
             seen[key] = s
+
+    def _check_target(self, s: ast.Equation, target: ast.Target, stmts, scope: Scope, seen: dict) -> None:
+        """One name an equation defines: primes only on states, locals shadow nothing, once per body."""
+        name = target.name
+        if target.primed:
+            if name not in self.state_names:
+                kind = scope.kind_of(name) or ("local" if any(
+                    isinstance(o, ast.Equation) and any(not t.primed and t.name == name for t in o.targets)
+                    for o in stmts) else None)
+                what = f"a {kind}" if kind else "not declared"
+                notes = () if kind not in (None, "local") else \
+                    ("declare it with `state " + name + " = …` to carry it across iterations",)
+                raise OptcError(f"prime on `{name}`, which is {what}: only states take a prime", target.span, notes)
+            key = ("primed", name)
+        else:
+            kind = scope.kind_of(name) or ("state" if name in self.state_names else None)
+            if kind is not None or name in self.dims:
+                hint = f"; write `{name}' = …` to update it" if kind == "state" else ""
+                raise OptcError(f"`{name}` is already defined (as a {kind or 'dimension'}){hint}", target.span)
+            key = ("local", name)
+        if key in seen:
+            label = f"{name}'" if target.primed else name
+            if seen[key] is s:
+                raise OptcError(f"`{label}` appears twice on the left of this equation", target.span)
+            raise OptcError(f"`{label}` is defined twice", s.span, (f"first defined at {seen[key].span}",))
+        seen[key] = s
 
     def body(self, stmts, scope: Scope, allow_traces: bool) -> list[tuple[ast.TraceDecl, Value]]:
         """Lower a body's statements in dependency order into `scope`; returns its traces."""
@@ -408,9 +425,16 @@ class Lowerer(ExprLowerer):
         return traces
 
     def equation(self, eq: ast.Equation, scope: Scope) -> None:
-        """Lower `name = e`, `x' = e` or `x'[i] = e` into the body scope."""
-        target = eq.target
-        value = self.expr(eq.expr)
+        """Lower `name = e`, `x' = e`, `x'[i] = e` or `fx, g = value_and_grad(f)(x, …)` into `scope`."""
+        if eq.rest:
+            values = self.value_and_grad(eq.expr)
+        else:
+            values = (self.expr(eq.expr),)
+        for target, value in zip(eq.targets, values):
+            self._assign(eq, target, value, scope)
+
+    def _assign(self, eq: ast.Equation, target: ast.Target, value: Value, scope: Scope) -> None:
+        """Bind one target of an equation to its value (a local, or a state's primed value)."""
         if not target.primed:
             scope.bind(target.name, self._named(value, target.name), "local")
             return
@@ -630,25 +654,70 @@ class Lowerer(ExprLowerer):
         call = self.call_fn(decl, node)
         op = self.b.ops.pop()  # the call of f itself is not needed, only its instance
         assert op.opcode == "call" and op.result is call
+        return self._grad_call(decl, node, op)
+
+    def value_and_grad_fn(self, decl: ast.FnDecl, node: ast.Call) -> tuple[Value, Value]:
+        """`value_and_grad(f)(x, …)`: the call of `f` and of its gradient on the same arguments
+        (lowered once); inlining and CSE then compute the shared primal ops once."""
+        value = self.call_fn(decl, node)
+        return value, self._grad_call(decl, node, self.b.ops[-1], "value_and_grad")
+
+    def _grad_call(self, decl: ast.FnDecl, node: ast.Call, op: Op, kind: str = "grad") -> Value:
+        """A call of the gradient of the instance that `op` (a call of `f`) calls, on its operands."""
         fn = self.instances[op.attrs["callee"]]
+        self._check_differentiable(decl, node, fn, kind)
+        name = f"{fn.name}.grad"
+        self._derive(decl, node, name, lambda: autodiff.gradient(fn, self.instances, name))
+        return self.b.emit("call", op.operands, {"callee": name, "result_types": (fn.params[0].type,)}, node.span)
+
+    def hvp_fn(self, decl: ast.FnDecl, node: ast.Call) -> Value:
+        """`hvp(f)(x, v, …)`: the Hessian of `f` in its first argument times `v` (reverse over reverse,
+        `autodiff.hessian_vector_product`); `v` must have the type of `x`."""
+        if len(node.args) < 2:
+            raise OptcError("hvp(f)(x, v, …) takes the point x and the direction v, then f's other arguments",
+                            node.span, (f"`{decl.name}` is declared at {decl.span}",))
+        v_node = node.args[1]
+        call = self.call_fn(decl, ast.Call(node.span, node.func, (node.args[0], *node.args[2:]), node.kwargs))
+        op = self.b.ops.pop()
+        assert op.opcode == "call" and op.result is call
+        fn = self.instances[op.attrs["callee"]]
+        self._check_differentiable(decl, node, fn, "hvp")
+        x = op.operands[0]
+        v = self.expr(v_node)
+        if v.type.dtype != "bool":  # ints to reals, floats between widths, as for x
+            v = self.convert(v, x.type.dtype, v_node.span, "the direction v")
+        if v.type.dtype != x.type.dtype or not (v.type.shape == x.type.shape or same_dims(v.type, x.type)):
+            raise OptcError(f"hvp(f)(x, v, …): the direction v has type {user_type(v.type)} but x has type "
+                            f"{user_type(x.type)}; v must have x's type", v_node.span)
+        name = f"{fn.name}.hvp"
+        self._derive(decl, node, name, lambda: autodiff.hessian_vector_product(fn, self.instances, name))
+        operands = (x, v, *op.operands[1:])
+        return self.b.emit("call", operands, {"callee": name, "result_types": (x.type,)}, node.span)
+
+    def _check_differentiable(self, decl: ast.FnDecl, node: ast.Call, fn: Function, kind: str) -> None:
+        """`fn` (an instance of `decl`) returns a real scalar and has a real first parameter."""
         result = fn.body.results[0].type
         if not (result.is_scalar and result.is_float):
-            raise OptcError(f"grad(f) needs a fn returning a real scalar; `{decl.name}` returns {user_type(result)}",
+            raise OptcError(f"{kind}(f) needs a fn returning a real scalar; `{decl.name}` returns {user_type(result)}",
                             node.func.span, (f"`{decl.name}` is declared at {decl.span}",))
         if not fn.params or not fn.params[0].type.is_float:
             shown = user_type(fn.params[0].type) if fn.params else "nothing"
-            raise OptcError(f"grad(f) differentiates with respect to the first argument, which must be real; "
+            raise OptcError(f"{kind}(f) differentiates with respect to the first argument, which must be real; "
                             f"`{decl.name}`'s is {shown}", node.args[0].span if node.args else node.span,
                             (f"`{decl.name}` is declared at {decl.span}",))
-        name = f"{fn.name}.grad"
-        if name not in self.instances:
-            try:
-                self.instances[name] = autodiff.gradient(fn, self.instances, name)
-            except OptcError as err:
-                if err.span is None or err.span == decl.span:
-                    raise OptcError(err.message, node.span, (f"`{decl.name}` is declared at {decl.span}",)) from None
-                raise OptcError(err.message, err.span, (*err.notes, f"differentiating `{decl.name}` for the grad at {node.span}")) from None
-        return self.b.emit("call", op.operands, {"callee": name, "result_types": (fn.params[0].type,)}, node.span)
+
+    def _derive(self, decl: ast.FnDecl, node: ast.Call, name: str, derive) -> None:
+        """Make the instance `name` with `derive()` unless it exists; errors point at user code."""
+        if name in self.instances:
+            return
+        try:
+            self.instances[name] = derive()
+        except OptcError as err:
+            declared = f"`{decl.name}` is declared at {decl.span}"
+            if err.span is None or err.span == decl.span:
+                raise OptcError(err.message, node.span, (declared,)) from None
+            at = f"differentiating `{decl.name}` for the {_transform_name(node)} at {node.span}"
+            raise OptcError(err.message, err.span, (*err.notes, at)) from None
 
     def _fn_arg(self, decl, p: ast.Param, v: Value, span, binding: dict) -> Value:
         declared = self.type_of(p.type, p.name, allow_any=True) if p.type is not None \
@@ -724,13 +793,13 @@ class Lowerer(ExprLowerer):
             raise OptcError(f"fn `{decl.name}` needs exactly one `return` of one value", decl.span)
         eqs = []
         for s in decl.body:
-            if isinstance(s, ast.Equation) and not s.target.primed:
+            if isinstance(s, ast.Equation) and not any(t.primed for t in s.targets):
                 eqs.append(s)
             elif not isinstance(s, ast.Return):
                 raise OptcError("a fn body holds only `name = …` equations and one `return`", s.span)
         self._check_unique(eqs, self.scope, "fn")
         for eq in ordering.order(eqs, _defines, _reads):
-            self.scope.bind(eq.target.name, self._named(self.expr(eq.expr), eq.target.name), "local")
+            self.equation(eq, self.scope)
         return self.expr(returns[0].values[0])
 
     def _fn_result(self, decl: ast.FnDecl, result: Value, binding: dict) -> Value:

@@ -98,7 +98,7 @@ class ExprLowerer:
         """`v` converted to the dtype of `target` and broadcast to its shape, or an error."""
         like = target.type
         v = self.convert(v, like.dtype, span, what)
-        if v.type.shape == like.shape or _same_dims(v.type, like):
+        if v.type.shape == like.shape or same_dims(v.type, like):
             return v
         try:
             shape = broadcast_shapes(v.type.shape, like.shape)
@@ -138,6 +138,8 @@ class ExprLowerer:
             return self.b.const(CONSTANTS[node.id], self.real, node.span)
         if node.id in BUILTINS or node.id in self.fns:
             raise OptcError(f"`{node.id}` is a function; call it with arguments", node.span)
+        if node.id in TRANSFORMS:
+            raise OptcError(f"`{node.id}` transforms a fn: use it as `{TRANSFORMS[node.id]}`", node.span)
         known = self.scope.visible_names() | set(self.dims) | set(CONSTANTS)
         raise OptcError(f"unknown name `{node.id}`{did_you_mean(node.id, known)}", node.span)
 
@@ -225,21 +227,20 @@ class ExprLowerer:
         return spec, tuple(bounds), operands
 
     def _expr_Call(self, node: ast.Call) -> Value:
-        if isinstance(node.func, ast.Call) and isinstance(node.func.func, ast.Name) and node.func.func.id == "grad":
-            inner = node.func
-            if len(inner.args) != 1 or inner.kwargs or not isinstance(inner.args[0], ast.Name):
-                raise OptcError("grad takes one fn name: `grad(f)(x, …)`", inner.span)
-            fname = inner.args[0].id
-            if fname not in self.fns:
-                what = "a value" if self.scope.lookup(fname) is not None else \
-                    ("a builtin" if fname in BUILTINS else "not a known fn")
-                raise OptcError(f"grad(f) needs a user fn; `{fname}` is {what}", inner.args[0].span)
-            return self.grad_fn(self.fns[fname], node)
+        transform = _transform(node)
+        if transform == "value_and_grad":
+            raise OptcError("value_and_grad(f)(…) returns two values, f's value and its gradient: use it alone "
+                            "on the right of a destructuring equation", node.span,
+                            ("write `fx, g = value_and_grad(f)(x, …)`",))
+        if transform is not None:
+            decl = self.transformed_fn(node)
+            return self.grad_fn(decl, node) if transform == "grad" else self.hvp_fn(decl, node)
         if not isinstance(node.func, ast.Name):
             raise OptcError("only named functions can be called", node.func.span)
         name = node.func.id
-        if name == "grad":
-            raise OptcError("grad is used as `grad(f)(x, …)`: grad(f) is the gradient of the fn f", node.span)
+        if name in TRANSFORMS:
+            meaning = _TRANSFORM_MEANING[name]
+            raise OptcError(f"{name} is used as `{TRANSFORMS[name]}`: {name}(f) is {meaning}", node.span)
         if name in self.fns:
             return self.call_fn(self.fns[name], node)
         builtin = BUILTINS.get(name)
@@ -260,14 +261,52 @@ class ExprLowerer:
         args = [self.expr(a) for a in node.args]
         return builtin.lower(self, node, args, kwargs)
 
+    def transformed_fn(self, node: ast.Call):
+        """The `fn` declaration `f` of `grad(f)(…)`, `value_and_grad(f)(…)` or `hvp(f)(…)`."""
+        inner, kind = node.func, node.func.func.id
+        if len(inner.args) != 1 or inner.kwargs or not isinstance(inner.args[0], ast.Name):
+            raise OptcError(f"{kind} takes one fn name: `{TRANSFORMS[kind]}`", inner.span)
+        fname = inner.args[0].id
+        if fname not in self.fns:
+            what = "a value" if self.scope.lookup(fname) is not None else \
+                ("a builtin" if fname in BUILTINS else "not a known fn")
+            raise OptcError(f"{kind}(f) needs a user fn; `{fname}` is {what}", inner.args[0].span)
+        return self.fns[fname]
+
+    def value_and_grad(self, node) -> tuple[Value, Value]:
+        """`value_and_grad(f)(x, …)`, the right side of a destructuring equation: (f(x, …), grad(f)(x, …))."""
+        return self.value_and_grad_fn(self.transformed_fn(node), node)
+
     def call_fn(self, decl, node: ast.Call) -> Value:
+        raise NotImplementedError
+
+    def value_and_grad_fn(self, decl, node: ast.Call) -> tuple[Value, Value]:
+        raise NotImplementedError
+
+    def hvp_fn(self, decl, node: ast.Call) -> Value:
         raise NotImplementedError
 
     def grad_fn(self, decl, node: ast.Call) -> Value:
         raise NotImplementedError
 
 
-def _same_dims(a: TensorType, b: TensorType) -> bool:
+# The fn transformations, `name(f)(args)`, with their usage and meaning (for messages).
+TRANSFORMS = {"grad": "grad(f)(x, …)", "value_and_grad": "fx, g = value_and_grad(f)(x, …)",
+              "hvp": "hvp(f)(x, v, …)"}
+_TRANSFORM_MEANING = {"grad": "the gradient of the fn f",
+                      "value_and_grad": "the value and the gradient of the fn f",
+                      "hvp": "the Hessian-vector product of the fn f"}
+
+
+def _transform(node: ast.Call) -> str | None:
+    """`grad`, `value_and_grad` or `hvp` if `node` is `name(f)(…)` for one of them, else None."""
+    func = node.func
+    if isinstance(func, ast.Call) and isinstance(func.func, ast.Name) and func.func.id in TRANSFORMS:
+        return func.func.id
+    return None
+
+
+def same_dims(a: TensorType, b: TensorType) -> bool:
     """Same rank and dims that unify (a symbolic dim against `?`), with no broadcasting."""
     if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
         return False

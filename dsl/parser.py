@@ -195,8 +195,16 @@ class _ToAst(Transformer):
         return ast.For(self.sp(meta), str(var), lo, hi, until, body)
 
     def equation(self, meta, items):
-        target, expr = items
-        return ast.Equation(self.sp(meta), target, expr)
+        *targets, expr = items
+        if len(targets) > 1 and not _is_value_and_grad(expr):
+            raise OptcError(f"{len(targets)} names on the left of `=`, but only value_and_grad(f)(…) returns two "
+                            "values; this right-hand side is one value", self.sp(meta),
+                            ("write `fx, g = value_and_grad(f)(x, …)`, or one equation per name",))
+        if len(targets) != 2 and _is_value_and_grad(expr):
+            raise OptcError(f"value_and_grad(f)(…) returns two values (f's value and its gradient), but "
+                            f"{len(targets)} name{'s are' if len(targets) > 1 else ' is'} on the left of `=`",
+                            self.sp(meta), ("write `fx, g = value_and_grad(f)(x, …)`",))
+        return ast.Equation(self.sp(meta), targets[0], expr, tuple(targets[1:]))
 
     def local_target(self, meta, items):
         return ast.Target(self.sp(meta), str(items[0]), False, None)
@@ -281,6 +289,12 @@ class _ToAst(Transformer):
 
     def grad_name(self, meta, items):
         return ast.Name(self.sp(meta), "grad")
+
+
+def _is_value_and_grad(node) -> bool:
+    """Whether an expression is `value_and_grad(…)(…)`."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Call)
+            and isinstance(node.func.func, ast.Name) and node.func.func.id == "value_and_grad")
 
 
 # ---------------------------------------------------------------- syntax errors

@@ -42,6 +42,12 @@ adjoint. Subgradients at kinks:
 - `reduce_max` / `reduce_min`: the adjoint is split evenly between the positions that attain the
   extreme value (a convex combination of the one-hot subgradients; torch's `amax` rule).
 
+`hessian_vector_product(fn)` is reverse over reverse: `gradient` of
+`(x, v, …) -> sum(gradient(fn)(x, …) * v)`. Every adjoint op the first pass emits is an ordinary
+op with a rule here (`full_like`, broadcasting `add`, `select`, `setindex`, `transpose`, …), so
+no second-order rules are needed; at kinks the Hessian is that of the piece the subgradients
+above select (0 for `abs` and `sign`; the selected operand's for `minimum`/`maximum`/`select`).
+
 Calls are inlined first (`callees` supplies the called `fn`s). Loops are not differentiated: a
 `fn` holding a loop raises an `OptcError`, as does an op with no rule here (`grad of <op> is not
 supported`) and a broadcast or axis reduction that cannot be undone with the existing ops.
@@ -113,6 +119,32 @@ def gradient(fn: Function, callees: dict[str, Function] | None = None, name: str
     if grad is None:
         grad = b.emit("full_like", (x, b.const(0.0, x.type.dtype)))
     return Function(name or f"{fn.name}.grad", b.finish(params, (grad,)), {**fn.attrs, "kind": "fn"}, fn.loc)
+
+
+def hessian_vector_product(fn: Function, callees: dict[str, Function] | None = None,
+                           name: str | None = None) -> Function:
+    """The function `name` (default `<fn.name>.hvp`) of `(x, v, *rest)` returning H v, where H is
+    the Hessian of `fn` in its first parameter x at `(x, *rest)` and v has x's type.
+
+    Reverse over reverse: `h(x, v, *rest) = sum(gradient(fn)(x, *rest) * v)` is built here and
+    differentiated again with `gradient`, so the adjoint ops of the first pass need rules of
+    their own (they are all ordinary ops). Errors say `hvp of …` rather than `grad of …`.
+    """
+    try:
+        g = gradient(fn, callees, f"{fn.name}.grad")
+        x, *rest = (Value(p.type, p.hint) for p in g.params)
+        v = Value(x.type, "v")
+        mapping: dict[Value, Value] = {g.params[0]: x, **dict(zip(g.params[1:], rest))}
+        b = Builder()
+        b.ops.extend(clone_op(op, mapping) for op in g.body.ops)
+        grad = mapping.get(g.body.results[0], g.body.results[0])
+        directional = b.emit("reduce_sum", (b.emit("mul", (grad, v), loc=fn.loc),), {"axis": None}, fn.loc)
+        h = Function(f"{fn.name}.hv", b.finish((x, v, *rest), (directional,)), g.attrs, fn.loc)
+        return gradient(h, None, name or f"{fn.name}.hvp")
+    except OptcError as err:
+        if not err.message.startswith("grad "):
+            raise
+        raise OptcError("hvp " + err.message[len("grad "):], err.span, err.notes) from None
 
 
 def _walk(op: Op):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from optc.ir.autodiff import gradient
+from optc.ir.autodiff import gradient, hessian_vector_product
 from optc.ir.builder import Builder
 from optc.ir.core import Function, Value
 from optc.ir.types import TensorType, scalar
@@ -99,3 +99,44 @@ def test_unsupported_axis_reduction(tmp_path):
                            "solver s(X: real[a, b, c]) {\n  return d = grad(f)(X)\n}\n")
     assert "1:42: error: grad of `reduce_sum` is not supported (axis=1 on a tensor of rank 3)" in msg
     assert "differentiating `f` for the grad at" in msg and ":3:14" in msg
+
+
+# ---------------------------------------------------------------- value_and_grad and hvp
+
+
+def test_hvp_and_value_and_grad_check_f_like_grad(tmp_path):
+    msg = _error(tmp_path, "fn f(x: real[n]) -> real[n] = x * x\n"
+                           "solver s(x: real[n]) {\n  return d = hvp(f)(x, x)\n}\n")
+    assert "hvp(f) needs a fn returning a real scalar; `f` returns real[n]" in msg and ":3:14:" in msg
+    msg = _error(tmp_path, "fn f(k: int, x: real[n]) -> real = k * sum(x)\n"
+                           "solver s(x: real[n]) {\n  a, b = value_and_grad(f)(3, x)\n  return a\n}\n")
+    assert "value_and_grad(f) differentiates with respect to the first argument, which must be real" in msg
+    msg = _error(tmp_path, "solver s(x: real[n]) {\n  return d = hvp(norm)(x, x)\n}\n")
+    assert "hvp(f) needs a user fn; `norm` is a builtin" in msg
+    msg = _error(tmp_path, "fn f(x: real[n]) -> real = sum(x)\nsolver s(x: real[n]) {\n  return d = hvp(f, x)\n}\n")
+    assert "hvp is used as `hvp(f)(x, v, …)`: hvp(f) is the Hessian-vector product of the fn f" in msg
+    msg = _error(tmp_path, "fn f(x: real[n]) -> real = sum(x)\nsolver s(x: real[n]) {\n  return d = hvp\n}\n")
+    assert "`hvp` transforms a fn: use it as `hvp(f)(x, v, …)`" in msg
+
+
+def test_hvp_direction_of_another_shape(tmp_path):
+    msg = _error(tmp_path, "fn f(X: real[m, n]) -> real = sum(exp(X))\n"
+                           "solver s(X: real[m, n], v: real[n]) {\n  return d = hvp(f)(X, v)\n}\n")
+    assert "the direction v has type real[n] but x has type real[m, n]; v must have x's type" in msg
+    assert ":3:24:" in msg
+    msg = _error(tmp_path, "fn f(x: real[n]) -> real = sum(exp(x))\n"
+                           "solver s(x: real[n]) {\n  return d = hvp(f)(x, x > 0)\n}\n")
+    assert "the direction v has type bool[n]" in msg
+
+
+def test_hvp_of_a_loop_is_rejected():
+    b = Builder()
+    x = Value(TensorType("f64", ("n",)), "x")
+    lo, hi = b.const(0, "i64"), b.const(3, "i64")
+    k, xc = Value(scalar("i64"), "k"), Value(x.type, "xc")
+    inner = Builder()
+    body = inner.finish((k, xc), (inner.emit("mul", (xc, xc)),))
+    loop = b.emit_op("loop", (lo, hi, x), {"carried": ["x"]}, regions=(body,)).results[0]
+    fn = Function("f", b.finish((x,), (b.emit("reduce_sum", (loop,), {"axis": None}),)), {"kind": "fn"})
+    with pytest.raises(OptcError, match="hvp of a fn containing a loop is not supported"):
+        hessian_vector_product(fn)

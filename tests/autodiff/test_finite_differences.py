@@ -114,3 +114,58 @@ def test_each_op(body):
 @pytest.mark.parametrize("backend", ["numpy", "llvm"])
 def test_llvm_agrees(backend):
     _check("logsumexp(max(outer(tanh(M @ x), a), axis=1) + (1 + x * x)^sigmoid(x @ M))", 3, backend)
+
+
+# ---------------------------------------------------------------- hvp(f)
+#
+# hvp(f)(x, v, …) against central differences of the gradient along v:
+# (grad f(x + h v) - grad f(x - h v)) / 2h. The gradient is piecewise smooth for these programs
+# (kinks of abs, min/max, where, floor, …): where a kink lies within h of x the difference is
+# large or disagrees at a second step size, and the example says nothing (as above).
+
+
+def _hvp_source(body: str) -> str:
+    return f"""
+fn f(x: real[n], a: real[n], M: real[n, n]) -> real = {body}
+
+solver check(x: real[n], v: real[n], a: real[n], M: real[n, n]) {{
+  return g = grad(f)(x, a, M), hv = hvp(f)(x, v, a, M)
+}}
+"""
+
+
+def _check_hvp(body: str, seed: int, backend: str = "numpy"):
+    path = Path(tempfile.mkdtemp(prefix="optc-hvp-")) / "f.opt"
+    path.write_text(_hvp_source(body))
+    solver = optc.solver(str(path), "check", backend=backend)
+    rng = np.random.default_rng(seed)
+    x, v, a, M = rng.standard_normal(N), rng.standard_normal(N), rng.standard_normal(N), rng.standard_normal((N, N)) / 2
+    res = solver(x=x, v=v, a=a, M=M)
+    for h in (H, H / 3):
+        fd = (solver(x=x + h * v, v=v, a=a, M=M).g - solver(x=x - h * v, v=v, a=a, M=M).g) / (2 * h)
+        if not np.all(np.isfinite(fd)) or np.max(np.abs(fd)) > 1e4:
+            return
+        scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(res.g))))
+        err = float(np.max(np.abs(res.hv - fd))) / scale
+        if err < RTOL:
+            return
+    raise AssertionError((body, res.hv, fd, err))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PROGRAMS, st.integers(0, 2**16))
+def test_hvp_random_programs(body, seed):
+    _check_hvp(body, seed)
+
+
+@pytest.mark.parametrize("body", [FINAL[i % len(FINAL)].format(m.format("x")) for i, m in enumerate(MATRIX)]
+                         + [f"sum({u.format('x')})" for u in UNARY]
+                         + [f"sum({b.format('x', 'sin(x)')})" for b in BINARY]
+                         + [f"sum({b.format('sin(x)', 'x')})" for b in BINARY])
+def test_hvp_each_op(body):
+    _check_hvp(body, 7)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "llvm"])
+def test_hvp_llvm_agrees(backend):
+    _check_hvp("logsumexp(max(outer(tanh(M @ x), a), axis=1) + (1 + x * x)^sigmoid(x @ M))", 3, backend)

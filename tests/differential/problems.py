@@ -249,6 +249,11 @@ def _lbfgs_logistic() -> SolverProblem:
     return SolverProblem({"A": X, "b": y, "lam": 0.01, "mem": 5}, 200)
 
 
+def _newton_cg_logistic() -> SolverProblem:
+    X, y = breast_cancer_small()
+    return SolverProblem({"A": X, "y": 2 * y - 1, "lam": 0.1}, 50)
+
+
 def _lbfgs_least_squares() -> SolverProblem:
     A, b = diabetes_unit()
     return SolverProblem({"A": A, "b": b, "lam": 0.01, "mem": 5}, 200)
@@ -347,6 +352,7 @@ SOLVER_PROBLEMS = {
     "lbfgs_logistic": _lbfgs_logistic,
     "mirror_descent_simplex": _mirror_descent_simplex,
     "nesterov_logistic": _nesterov_logistic,
+    "newton_cg_logistic": _newton_cg_logistic,
     "nesterov_ls": _nesterov_ls,
     "pcg_jacobi": _pcg_jacobi,
     "pgd_box": _pgd_box,
