@@ -171,6 +171,16 @@ def _cd_lasso() -> SolverProblem:
     return SolverProblem({"A": A, "b": b, "lam": 0.05, "rule": 2}, 2000)
 
 
+def _bcd_least_squares() -> SolverProblem:
+    A, b = diabetes_unit()
+    return SolverProblem({"A": A, "b": b, "bs": 3, "rule": 2}, 2000)  # ragged last block (10 = 3+3+3+1)
+
+
+def _newton_logistic() -> SolverProblem:
+    X, y = breast_cancer_small()
+    return SolverProblem({"A": X, "y": 2 * y - 1, "lam": 1.0}, 100)
+
+
 def _box_problem() -> dict:
     A, b = diabetes_unit()
     return {"A": A, "b": b, "lo": -0.1, "hi": 0.3, "L": _lipschitz(A)}  # bounds that bind
@@ -329,6 +339,7 @@ SOLVER_PROBLEMS = {
     "power_iteration": _power_iteration,
     "sinkhorn": _sinkhorn,
     "admm_lasso": _admm_lasso,
+    "bcd_least_squares": _bcd_least_squares,
     "cd_lasso": _cd_lasso,
     "cd_least_squares": _cd_least_squares,
     "cd_logistic": _cd_logistic,
@@ -348,6 +359,7 @@ SOLVER_PROBLEMS = {
     "mirror_descent_simplex": _mirror_descent_simplex,
     "nesterov_logistic": _nesterov_logistic,
     "nesterov_ls": _nesterov_ls,
+    "newton_logistic": _newton_logistic,
     "pcg_jacobi": _pcg_jacobi,
     "pgd_box": _pgd_box,
     "project_simplex": _project_simplex,
