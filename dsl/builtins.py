@@ -208,9 +208,11 @@ def _outer(lw, call, args, kwargs):
     return lw.b.emit("outer", (x, y), loc=call.span)
 
 
-@_builtin("solve", 2, 2, "solve(A, b): x with A x = b for a square A and a vector or matrix b (LAPACK LU)")
+@_builtin("solve", 2, 2, "solve(A, b): x with A x = b, for a square A and a vector or matrix b")
 def _solve(lw, call, args, kwargs):
-    a, b = lw.promote(lw.numeric(args[0], call.args[0].span), lw.numeric(args[1], call.args[1].span), call.span)
+    a = lw.numeric(args[0], call.args[0].span)
+    b = lw.numeric(args[1], call.args[1].span)
+    a, b = lw.promote(a, b, call.span)
     a, b = _float(lw, a, call.span), _float(lw, b, call.span)
     if a.type.rank != 2:
         raise OptcError(f"solve(A, b) needs a matrix A, got {a.type}", call.args[0].span)

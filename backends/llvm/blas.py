@@ -109,7 +109,7 @@ def _trans(b: ir.IRBuilder, flag, if_true: str, if_false: str):
 
 
 def int_arg(b: ir.IRBuilder, v):
-    """A pointer to `v` as a Fortran 32-bit int (BLAS and LAPACK take every argument by reference)."""
+    """A pointer to `v` as a Fortran 32-bit int (BLAS and LAPACK take arguments by reference)."""
     slot = entry_alloca(b, I32)
     b.store(b.trunc(v, I32) if v.type != I32 else v, slot)
     return slot

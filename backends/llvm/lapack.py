@@ -40,7 +40,8 @@ def register() -> None:
 
 
 def _declare(b: ir.IRBuilder, name: str, args: list) -> ir.Function:
-    return b.module.globals.get(name) or ir.Function(b.module, ir.FunctionType(ir.VoidType(), args), name)
+    existing = b.module.globals.get(name)
+    return existing or ir.Function(b.module, ir.FunctionType(ir.VoidType(), args), name)
 
 
 def getrf(b: ir.IRBuilder, dtype: str, n, a, lda, pivots, info) -> None:
@@ -53,10 +54,12 @@ def getrf(b: ir.IRBuilder, dtype: str, n, a, lda, pivots, info) -> None:
 
 
 def getrs(b: ir.IRBuilder, dtype: str, n, nrhs, a, lda, pivots, rhs, ldb, info) -> None:
-    """Overwrite the column-major n×nrhs matrix at `rhs` with A⁻¹ rhs, from `getrf`'s factors."""
+    """Overwrite the column-major n×nrhs matrix at `rhs` with A⁻¹ rhs from `getrf`'s factors."""
     p = (F64 if dtype == "f64" else F32).as_pointer()
     ip = I32.as_pointer()
-    fn = _declare(b, f"optc_{'d' if dtype == 'f64' else 's'}getrs", [CHAR.as_pointer(), ip, ip, p, ip, ip, p, ip, ip])
+    name = f"optc_{'d' if dtype == 'f64' else 's'}getrs"
+    fn = _declare(b, name, [CHAR.as_pointer(), ip, ip, p, ip, ip, p, ip, ip])
     trans = entry_alloca(b, CHAR)
     b.store(ir.Constant(CHAR, ord("N")), trans)
-    b.call(fn, [trans, int_arg(b, n), int_arg(b, nrhs), a, int_arg(b, lda), pivots, rhs, int_arg(b, ldb), info])
+    args = [trans, int_arg(b, n), int_arg(b, nrhs), a, int_arg(b, lda), pivots, rhs, int_arg(b, ldb), info]
+    b.call(fn, args)

@@ -622,7 +622,8 @@ def _solve(fe, op: Op, a: Tensor, rhs: Tensor):
             def update(tensor, idx_i, idx_k):
                 def body(j, _):
                     prod = t.op(f"arith.mulf {mult}, {fe.load(tensor, idx_k(j))} : {dtype}")
-                    fe.store(t.op(f"arith.subf {fe.load(tensor, idx_i(j))}, {prod} : {dtype}"), tensor, idx_i(j))
+                    new = t.op(f"arith.subf {fe.load(tensor, idx_i(j))}, {prod} : {dtype}")
+                    fe.store(new, tensor, idx_i(j))
                 return body
 
             t.for_(k1, n, update(lu, lambda j: [i, j], lambda j: [k, j]))
@@ -632,7 +633,8 @@ def _solve(fe, op: Op, a: Tensor, rhs: Tensor):
         return [t.op(f"arith.select {is_first}, {k}, {first} : index")]
 
     first_zero = t.for_(t.index(0), n, eliminate, [n], ["index"])[0]
-    fe.fail_if(t.op(f"arith.cmpi ult, {first_zero}, {n} : index"), op, SOLVE_SINGULAR, (fe.to_i64(first_zero),))
+    singular = t.op(f"arith.cmpi ult, {first_zero}, {n} : index")
+    fe.fail_if(singular, op, SOLVE_SINGULAR, (fe.to_i64(first_zero),))
 
     def back(r, _):  # row k = n - 1 - r, from the bottom up
         k = t.op(f"arith.subi {t.op(f'arith.subi {n}, {r} : index')}, {t.index(1)} : index")

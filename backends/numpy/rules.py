@@ -119,8 +119,8 @@ SOLVE_SINGULAR = "the matrix is singular (zero pivot at row {0})"
 
 @rule("solve")
 def _solve(op, a, b):
-    """LU with partial pivoting (LAPACK getrf, then getrs), the routines the llvm backend calls.
-    Singular means getrf found an exact zero pivot (info > 0); nothing is said about conditioning."""
+    """LU with partial pivoting (LAPACK getrf, then getrs), the routines the llvm backend
+    calls. Singular means getrf met an exact zero pivot (info > 0); conditioning is not judged."""
     from scipy.linalg import lapack
 
     a, b = np.asarray(a), np.asarray(b)

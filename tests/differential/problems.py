@@ -173,7 +173,8 @@ def _cd_lasso() -> SolverProblem:
 
 def _bcd_least_squares() -> SolverProblem:
     A, b = diabetes_unit()
-    return SolverProblem({"A": A, "b": b, "bs": 3, "rule": 2}, 2000)  # ragged last block (10 = 3+3+3+1)
+    # bs = 3 leaves a ragged last block (10 = 3 + 3 + 3 + 1).
+    return SolverProblem({"A": A, "b": b, "bs": 3, "rule": 2}, 2000)
 
 
 def _newton_logistic() -> SolverProblem:

@@ -97,7 +97,8 @@ OTHER_CASES = {
     "max of an empty tensor": ("empty", {"k": 0}),
     "logsumexp of an empty tensor": ("empty_logsumexp", {"k": 0}),
     "negative dimension": ("negative", {"k": -1}),
-    "singular matrix": ("singular", {"A": A, "x": x}),  # rank 2: A's rows are in arithmetic progression
+    # A's rows are in arithmetic progression: A.T @ A has rank 2, LU meets an exact zero.
+    "singular matrix": ("singular", {"A": A, "x": x}),
 }
 
 
