@@ -219,3 +219,43 @@ def test_object_code_from_the_disk_cache_binds_lapack(source, tmp_path):
     x = ast.literal_eval(runs[1].stdout.splitlines()[0])
     np.testing.assert_allclose(x, np.linalg.solve([[4.0, 1.0], [2.0, 3.0]], [1.0, 2.0]), rtol=1e-15)
     assert "the matrix is singular (zero pivot at row 0)" in runs[1].stdout
+
+
+UNKNOWN_DIMS = """func @f(%A: f64[?,?], %b: f64[?]) -> (f64[?]) {kind="solver"} {
+  %x: f64[?] = solve %A, %b
+  return %x
+}"""
+
+
+@pytest.mark.parametrize("shapes,message", [
+    (((3, 4), 3), "the matrix is 3×4, not square"),
+    (((3, 3), 4), "the right-hand side has 4 rows for a matrix of size 3"),
+])
+def test_shapes_unknown_until_run_time_are_checked(shapes, message):
+    """Dimensions the types leave open (`?`) are checked when the solve runs, with the same
+    message on every backend (programs whose dimensions have names are checked at compile
+    time: tests/bad_input/programs/8*_solve_*)."""
+    from optc.backends.llvm import LLVMExecutable
+    from optc.backends.numpy.interpreter import run_function
+    from optc.ir.parser import parse_module
+
+    module = parse_module(UNKNOWN_DIMS)
+    args = [np.ones(shapes[0]), np.ones(shapes[1])]
+    runs = {"numpy": lambda: run_function(module, "f", args),
+            "llvm": lambda: LLVMExecutable(module).run("f", args)}
+    if mlir_available():
+        from optc.backends.mlir import MLIRExecutable
+
+        runs["mlir"] = lambda: MLIRExecutable(module).run("f", args)
+    for backend, run in runs.items():
+        with pytest.raises(OptcError) as failure:
+            run()
+        assert failure.value.message == f"`solve` failed at run time: {message}", backend
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_empty_systems(source, backend):
+    """n = 0 or no right-hand sides: empty results of the right shapes, no LAPACK error."""
+    assert _run(source, "general", backend, "float64", A=np.zeros((0, 0)), b=np.zeros(0)).x.shape == (0,)
+    assert _run(source, "multi", backend, "float64", A=np.zeros((0, 0)), B=np.zeros((0, 3))).X.shape == (0, 3)
+    assert _run(source, "multi", backend, "float64", A=2 * np.eye(2), B=np.zeros((2, 0))).X.shape == (2, 0)
