@@ -208,6 +208,19 @@ def _outer(lw, call, args, kwargs):
     return lw.b.emit("outer", (x, y), loc=call.span)
 
 
+@_builtin("solve", 2, 2, "solve(A, b): x with A x = b, for a square A and a vector or matrix b")
+def _solve(lw, call, args, kwargs):
+    a = lw.numeric(args[0], call.args[0].span)
+    b = lw.numeric(args[1], call.args[1].span)
+    a, b = lw.promote(a, b, call.span)
+    a, b = _float(lw, a, call.span), _float(lw, b, call.span)
+    if a.type.rank != 2:
+        raise OptcError(f"solve(A, b) needs a matrix A, got {a.type}", call.args[0].span)
+    if b.type.rank not in (1, 2):
+        raise OptcError(f"solve(A, b) needs a vector or matrix b, got {b.type}", call.args[1].span)
+    return lw.b.emit("solve", (a, b), loc=call.span)
+
+
 @_builtin("size", 1, 1, "the number of elements of a tensor, as an int")
 def _size(lw, call, args, kwargs):
     return lw.b.emit("numel", (args[0],), loc=call.span)

@@ -296,6 +296,9 @@ def _adjoints(b: Builder, op: Op, g: Value, active: set[Value]):
         yield from out(0, rules[0], unbroadcast=False)
         yield from out(1, rules[1], unbroadcast=False)
         return
+    if code == "solve":
+        yield from _solve_adjoints(b, op, g, act)
+        return
     if code == "index":
         indices = ops[1:]
         yield from out(0, lambda: b.emit("setindex", (e("full_like", a, c(0.0)), g, *indices), op.attrs, loc),
@@ -312,3 +315,18 @@ def _adjoints(b: Builder, op: Op, g: Value, active: set[Value]):
         return
     if any(v in active for v in ops):
         raise _unsupported(op)
+
+
+def _solve_adjoints(b: Builder, op: Op, g: Value, act):
+    """x = solve(A, b): b̄ = solve(Aᵀ, x̄) and Ā = -b̄ xᵀ (-B̄ Xᵀ for a matrix right-hand side)."""
+    a, rhs = op.operands
+    loc = op.loc
+    bbar = b.emit("solve", (b.emit("transpose", (a,), loc=loc), g), loc=loc)
+    if act(0):
+        if rhs.type.rank == 1:
+            abar = b.emit("outer", (bbar, op.result), loc=loc)
+        else:
+            abar = b.emit("matmul", (bbar, b.emit("transpose", (op.result,), loc=loc)), loc=loc)
+        yield a, b.emit("neg", (abar,), loc=loc)
+    if act(1):
+        yield rhs, bbar

@@ -251,6 +251,33 @@ def _transpose(ts: list[TensorType], attrs: dict) -> tuple[TensorType, ...]:
 
 _define("transpose", "linalg", 1, _transpose, "A[m,n].T -> [n,m]")
 
+
+def _solve(ts: list[TensorType], attrs: dict) -> tuple[TensorType, ...]:
+    a, b = ts
+    if a.dtype not in FLOAT_DTYPES:
+        raise ShapeError(f"solve needs real operands, got {a.dtype}")
+    _same_dtype(ts, "solve")
+    _need_rank(a, 2, "solve's matrix")
+    if b.rank not in (1, 2):
+        shown = "any shape" if b.shape is None else f"rank {b.rank}"
+        raise ShapeError(f"solve's right-hand side needs a tensor of rank 1 or 2, got {shown}")
+    try:
+        n = unify_dim(a.shape[0], a.shape[1])
+    except ShapeError:
+        raise ShapeError(f"solve needs a square matrix, got [{a.shape[0]},{a.shape[1]}]") from None
+    try:
+        n = unify_dim(n, b.shape[0])
+    except ShapeError:
+        raise ShapeError(f"solve(A, b): A is {n}×{n} but b has {b.shape[0]} rows") from None
+    return (TensorType(a.dtype, (n, *b.shape[1:])),)
+
+
+_define(
+    "solve", "linalg", 2, _solve,
+    "solve(A[n,n], b[n] or B[n,k]) -> x with A x = b, by LU with partial pivoting (LAPACK "
+    "getrf/getrs); an exact zero pivot (getrf's info > 0) is a run-time error",
+)
+
 # ---------------------------------------------------------------- indexing
 
 

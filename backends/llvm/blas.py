@@ -20,21 +20,26 @@ I32 = ir.IntType(32)
 CHAR = ir.IntType(8)
 
 
+def capsule_addresses(module, routines: tuple[str, ...]) -> dict[str, int]:
+    """`optc_<name>` -> the address of each routine a Cython module exports in `__pyx_capi__`."""
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    out = {}
+    for name in routines:
+        capsule = module.__pyx_capi__[name]
+        out[f"optc_{name}"] = get_pointer(capsule, get_name(capsule))
+    return out
+
+
 @lru_cache(maxsize=1)
 def _addresses() -> dict[str, int]:
     try:
         from scipy.linalg import cython_blas
     except ImportError:
         return {}
-    get_name = ctypes.pythonapi.PyCapsule_GetName
-    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
-    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
-    out = {}
-    for name in ROUTINES:
-        capsule = cython_blas.__pyx_capi__[name]
-        out[f"optc_{name}"] = get_pointer(capsule, get_name(capsule))
-    return out
+    return capsule_addresses(cython_blas, ROUTINES)
 
 
 @lru_cache(maxsize=1)
@@ -71,8 +76,8 @@ def gemv_select(b: ir.IRBuilder, dtype: str, transposed, m, n, alpha, a, lda, x,
                                         I32.as_pointer(), p, I32.as_pointer(), p, p, I32.as_pointer()]),
         name,
     )
-    b.call(fn, [_trans(b, transposed, "T", "N"), _int(b, m), _int(b, n), _scalar(b, ty, alpha), a, _int(b, lda), x,
-                _int(b, incx), _scalar(b, ty, beta), y, _int(b, incy)])
+    b.call(fn, [_trans(b, transposed, "T", "N"), int_arg(b, m), int_arg(b, n), _scalar(b, ty, alpha), a, int_arg(b, lda), x,
+                int_arg(b, incx), _scalar(b, ty, beta), y, int_arg(b, incy)])
 
 
 def gemm_select(b: ir.IRBuilder, dtype: str, a_plain, b_plain, m, n, k, alpha, a, lda, bb, ldb, beta, c, ldc) -> None:
@@ -87,28 +92,30 @@ def gemm_select(b: ir.IRBuilder, dtype: str, a_plain, b_plain, m, n, k, alpha, a
         ir.FunctionType(ir.VoidType(), [CHAR.as_pointer(), CHAR.as_pointer(), ip, ip, ip, p, p, ip, p, ip, p, p, ip]),
         name,
     )
-    b.call(fn, [_trans(b, a_plain, "N", "T"), _trans(b, b_plain, "N", "T"), _int(b, m), _int(b, n), _int(b, k),
-                _scalar(b, ty, alpha), a, _int(b, lda), bb, _int(b, ldb), _scalar(b, ty, beta), c, _int(b, ldc)])
+    b.call(fn, [_trans(b, a_plain, "N", "T"), _trans(b, b_plain, "N", "T"), int_arg(b, m), int_arg(b, n), int_arg(b, k),
+                _scalar(b, ty, alpha), a, int_arg(b, lda), bb, int_arg(b, ldb), _scalar(b, ty, beta), c, int_arg(b, ldc)])
 
 
-def _entry_alloca(b: ir.IRBuilder, ty):
+def entry_alloca(b: ir.IRBuilder, ty):
+    """A stack slot in the function's entry block (so loops do not grow the stack)."""
     with b.goto_entry_block():
         return b.alloca(ty)
 
 
 def _trans(b: ir.IRBuilder, flag, if_true: str, if_false: str):
-    slot = _entry_alloca(b, CHAR)
+    slot = entry_alloca(b, CHAR)
     b.store(b.select(flag, ir.Constant(CHAR, ord(if_true)), ir.Constant(CHAR, ord(if_false))), slot)
     return slot
 
 
-def _int(b: ir.IRBuilder, v):
-    slot = _entry_alloca(b, I32)
+def int_arg(b: ir.IRBuilder, v):
+    """A pointer to `v` as a Fortran 32-bit int (BLAS and LAPACK take arguments by reference)."""
+    slot = entry_alloca(b, I32)
     b.store(b.trunc(v, I32) if v.type != I32 else v, slot)
     return slot
 
 
 def _scalar(b: ir.IRBuilder, ty, value: float):
-    slot = _entry_alloca(b, ty)
+    slot = entry_alloca(b, ty)
     b.store(ir.Constant(ty, value), slot)
     return slot

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
-from optc.backends.llvm import blas
+from optc.backends.llvm import blas, lapack
 from optc.backends.llvm import loops as L
 from optc.backends.llvm.philox import random_element
 from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, convert, intrinsic
+from optc.backends.numpy.rules import SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR
 from optc.errors import InternalError
 from optc.ir.core import Block, Function, Op, Value
 from optc.ir.graph import free_values, internal_uses, shape_key, static_one, use_counts
@@ -857,6 +858,30 @@ class FunctionCodegen:
         L.nested_loops(self.b, out.dims, lambda b, idx: b.store(
             b.fmul(self._load(x, [idx[0]]), self._load(y, [idx[1]])), self.element_ptr(out, idx)))
         return out
+
+    def op_solve(self, op: Op, a: Tensor, rhs: Tensor):
+        """x = A⁻¹ b by LAPACK getrf + getrs on column-major copies (so strided views work and
+        the operands stay intact); an exact zero pivot is the singular-matrix error."""
+        b = self.b
+        n = a.dims[0]
+        self.fail_if(b.icmp_signed("!=", a.dims[1], n), op, SOLVE_NOT_SQUARE, (n, a.dims[1]))
+        self.fail_if(b.icmp_signed("!=", rhs.dims[0], n), op, SOLVE_MISMATCH, (rhs.dims[0], n))
+        lu = self.column_major(a)
+        ld = _max(b, n, _i64(1))
+        pivots = b.bitcast(L.malloc(b, b.mul(ld, _i64(4))), I32.as_pointer())
+        self.owned[-1].append(pivots)
+        info = self._entry_alloca(I32)
+        lapack.getrf(b, a.dtype, n, lu.ptr, ld, pivots, info)
+        code = b.load(info)
+        self.fail_if(b.icmp_signed(">", code, ir.Constant(I32, 0)), op, SOLVE_SINGULAR,
+                     (b.sub(b.sext(code, I64), _i64(1)),))
+        if rhs.rank == 1:
+            out = self.materialize(rhs)
+            lapack.getrs(b, a.dtype, n, _i64(1), lu.ptr, ld, pivots, out.ptr, ld, info)
+            return out
+        cols = self.column_major(rhs)
+        lapack.getrs(b, a.dtype, n, rhs.dims[1], lu.ptr, ld, pivots, cols.ptr, ld, info)
+        return self.materialize(cols)
 
     # ---------------------------------------------------------------- loops
 

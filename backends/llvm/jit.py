@@ -85,10 +85,12 @@ def compile_ir(text: str, names: list[str]) -> Loaded:
 
 def load_object(obj: bytes, names: list[str]) -> Loaded:
     """Load machine code produced by `compile_ir` (from the disk cache)."""
-    from optc.backends.llvm import blas
+    from optc.backends.llvm import blas, lapack
 
     if blas.used_by(obj):
         blas.register()
+    if lapack.used_by(obj):
+        lapack.register()
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), new_target_machine())
     engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
     engine.finalize_object()

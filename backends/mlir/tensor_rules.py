@@ -10,9 +10,10 @@ with an empty view or a clamped index, so no check can lead to an access out of 
 
 from __future__ import annotations
 
-from optc.backends.mlir.emit import DETAILS, Scalar, Tensor, UnsupportedOp
+from optc.backends.mlir.emit import DETAILS, Scalar, Tensor, UnsupportedOp, known_equal
 from optc.backends.mlir.rules import is_float, one, rule, zero
 from optc.backends.mlir.text import literal, scalar_type
+from optc.backends.numpy.rules import SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR
 from optc.ir.core import Op
 from optc.ir.ops import slice_dim
 
@@ -564,3 +565,100 @@ def _outer(fe, op: Op, x: Tensor, y: Tensor):
         ),
     )
     return out
+
+
+@rule("solve")
+def _solve(fe, op: Op, a: Tensor, rhs: Tensor):
+    """Gaussian elimination with partial pivoting on copies of A and b, then back substitution.
+
+    The pivot is the first entry of largest magnitude in the column (LAPACK's idamax), so the
+    row interchanges are getrf's; an exact zero pivot is the singular-matrix error at its row (the
+    first one, as getrf's info), and that column's multipliers are 0 so the loops go on safely."""
+    t, dtype = fe.t, a.dtype
+    shape_a, shape_b = op.operands[0].type.shape, op.operands[1].type.shape
+    n = _checked_equal(fe, op, a.dims[0], a.dims[1], shape_a[0], shape_a[1], SOLVE_NOT_SQUARE)
+    n = _checked_equal(fe, op, rhs.dims[0], n, shape_b[0], shape_a[0], SOLVE_MISMATCH)
+    lu, x = fe.copy(a), fe.copy(rhs, op.results[0].hint)
+    cols = [rhs.dims[1]] if rhs.rank == 2 else [t.index(1)]
+
+    def at(c):  # the index of row i, column c of the right-hand side
+        return (lambda i: [i, c]) if rhs.rank == 2 else (lambda i: [i])
+
+    def absolute(v):
+        return t.op(f"math.absf {v} : {dtype}")
+
+    def eliminate(k, state):
+        first = state[0]
+        k1 = t.op(f"arith.addi {k}, {t.index(1)} : index")
+
+        def better(i, best):
+            value = absolute(fe.load(lu, [i, k]))
+            bigger = t.op(f"arith.cmpf ogt, {value}, {best[1]} : {dtype}")
+            return [t.op(f"arith.select {bigger}, {i}, {best[0]} : index"),
+                    t.op(f"arith.select {bigger}, {value}, {best[1]} : {dtype}")]
+
+        p = t.for_(k1, n, better, [k, absolute(fe.load(lu, [k, k]))], ["index", dtype])[0]
+
+        def swap(tensor, row):
+            def body(ivs):
+                here, there = row(k, ivs[0]), row(p, ivs[0])
+                u, v = fe.load(tensor, here), fe.load(tensor, there)
+                fe.store(v, tensor, here)
+                fe.store(u, tensor, there)
+            return body
+
+        t.nest([n], swap(lu, lambda r, j: [r, j]))
+        t.nest(cols, swap(x, lambda r, c: at(c)(r)))
+        pivot = fe.load(lu, [k, k])
+        zero_pivot = t.op(f"arith.cmpf oeq, {pivot}, {zero(fe, dtype)} : {dtype}")
+        none_yet = t.op(f"arith.cmpi eq, {first}, {n} : index")
+        is_first = t.op(f"arith.andi {zero_pivot}, {none_yet} : i1")
+
+        def row(i, _):
+            ratio = t.op(f"arith.divf {fe.load(lu, [i, k])}, {pivot} : {dtype}")
+            mult = t.op(f"arith.select {zero_pivot}, {zero(fe, dtype)}, {ratio} : {dtype}")
+            fe.store(mult, lu, [i, k])
+
+            def update(tensor, idx_i, idx_k):
+                def body(j, _):
+                    prod = t.op(f"arith.mulf {mult}, {fe.load(tensor, idx_k(j))} : {dtype}")
+                    new = t.op(f"arith.subf {fe.load(tensor, idx_i(j))}, {prod} : {dtype}")
+                    fe.store(new, tensor, idx_i(j))
+                return body
+
+            t.for_(k1, n, update(lu, lambda j: [i, j], lambda j: [k, j]))
+            t.for_(t.index(0), cols[0], update(x, lambda c: at(c)(i), lambda c: at(c)(k)))
+
+        t.for_(k1, n, row)
+        return [t.op(f"arith.select {is_first}, {k}, {first} : index")]
+
+    first_zero = t.for_(t.index(0), n, eliminate, [n], ["index"])[0]
+    singular = t.op(f"arith.cmpi ult, {first_zero}, {n} : index")
+    fe.fail_if(singular, op, SOLVE_SINGULAR, (fe.to_i64(first_zero),))
+
+    def back(r, _):  # row k = n - 1 - r, from the bottom up
+        k = t.op(f"arith.subi {t.op(f'arith.subi {n}, {r} : index')}, {t.index(1)} : index")
+        k1 = t.op(f"arith.addi {k}, {t.index(1)} : index")
+
+        def column(c, _):
+            def step(j, acc):
+                prod = t.op(f"arith.mulf {fe.load(lu, [k, j])}, {fe.load(x, at(c)(j))} : {dtype}")
+                return [t.op(f"arith.subf {acc[0]}, {prod} : {dtype}")]
+
+            rest = t.for_(k1, n, step, [fe.load(x, at(c)(k))], [dtype])[0]
+            fe.store(t.op(f"arith.divf {rest}, {fe.load(lu, [k, k])} : {dtype}"), x, at(c)(k))
+
+        t.for_(t.index(0), cols[0], column)
+
+    t.for_(t.index(0), n, back)
+    return x
+
+
+def _checked_equal(fe, op: Op, a: str, b: str, sym_a, sym_b, message: str) -> str:
+    """`a`, checked equal to `b` (unless their types say so) with both in the message's `{0}`
+    and `{1}`; the smaller one on a mismatch, so the loops stay in bounds."""
+    if known_equal(sym_a, sym_b):
+        return a
+    t = fe.t
+    fe.fail_if(t.op(f"arith.cmpi ne, {a}, {b} : index"), op, message, (fe.to_i64(a), fe.to_i64(b)))
+    return t.op(f"arith.minui {a}, {b} : index")

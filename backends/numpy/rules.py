@@ -111,6 +111,34 @@ RULES["dot"] = lambda op, x, y: _result(op, np.dot(x, y))
 RULES["outer"] = lambda op, x, y: _result(op, np.outer(x, y))
 RULES["transpose"] = lambda op, a: np.asarray(a).T
 
+# Run-time errors of `solve`, worded the same on every backend ({0}, {1}: the offending sizes).
+SOLVE_NOT_SQUARE = "the matrix is {0}×{1}, not square"
+SOLVE_MISMATCH = "the right-hand side has {0} rows for a matrix of size {1}"
+SOLVE_SINGULAR = "the matrix is singular (zero pivot at row {0})"
+
+
+@rule("solve")
+def _solve(op, a, b):
+    """LU with partial pivoting (LAPACK getrf, then getrs), the routines the llvm backend
+    calls. Singular means getrf met an exact zero pivot (info > 0); conditioning is not judged."""
+    from scipy.linalg import lapack
+
+    a, b = np.asarray(a), np.asarray(b)
+    n = a.shape[0]
+    if a.shape[1] != n:
+        raise ValueError(SOLVE_NOT_SQUARE.format(*a.shape))
+    if b.shape[0] != n:
+        raise ValueError(SOLVE_MISMATCH.format(b.shape[0], n))
+    if n == 0:
+        return _result(op, np.zeros(b.shape))
+    getrf, getrs = lapack.get_lapack_funcs(("getrf", "getrs"), (a,))
+    lu, piv, info = getrf(a)
+    if info > 0:
+        raise ValueError(SOLVE_SINGULAR.format(info - 1))
+    x, info = getrs(lu, piv, b)
+    return _result(op, x)
+
+
 # ---------------------------------------------------------------- indexing
 
 

@@ -171,6 +171,17 @@ def _cd_lasso() -> SolverProblem:
     return SolverProblem({"A": A, "b": b, "lam": 0.05, "rule": 2}, 2000)
 
 
+def _bcd_least_squares() -> SolverProblem:
+    A, b = diabetes_unit()
+    # bs = 3 leaves a ragged last block (10 = 3 + 3 + 3 + 1).
+    return SolverProblem({"A": A, "b": b, "bs": 3, "rule": 2}, 2000)
+
+
+def _newton_logistic() -> SolverProblem:
+    X, y = breast_cancer_small()
+    return SolverProblem({"A": X, "y": 2 * y - 1, "lam": 1.0}, 100)
+
+
 def _box_problem() -> dict:
     A, b = diabetes_unit()
     return {"A": A, "b": b, "lo": -0.1, "hi": 0.3, "L": _lipschitz(A)}  # bounds that bind
@@ -334,6 +345,7 @@ SOLVER_PROBLEMS = {
     "power_iteration": _power_iteration,
     "sinkhorn": _sinkhorn,
     "admm_lasso": _admm_lasso,
+    "bcd_least_squares": _bcd_least_squares,
     "cd_lasso": _cd_lasso,
     "cd_least_squares": _cd_least_squares,
     "cd_logistic": _cd_logistic,
@@ -354,6 +366,7 @@ SOLVER_PROBLEMS = {
     "nesterov_logistic": _nesterov_logistic,
     "newton_cg_logistic": _newton_cg_logistic,
     "nesterov_ls": _nesterov_ls,
+    "newton_logistic": _newton_logistic,
     "pcg_jacobi": _pcg_jacobi,
     "pgd_box": _pgd_box,
     "project_simplex": _project_simplex,

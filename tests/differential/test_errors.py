@@ -67,6 +67,11 @@ solver negative(k: int) {
   return f = full(k, 3, 1.5)
 }
 """,
+    "singular": """
+solver singular(A: real[m, n], x: real[n]) {
+  return y = solve(A.T @ A, x)
+}
+""",
 }
 
 A = np.arange(12.0).reshape(3, 4)
@@ -92,6 +97,8 @@ OTHER_CASES = {
     "max of an empty tensor": ("empty", {"k": 0}),
     "logsumexp of an empty tensor": ("empty_logsumexp", {"k": 0}),
     "negative dimension": ("negative", {"k": -1}),
+    # A's rows are in arithmetic progression: A.T @ A has rank 2, LU meets an exact zero.
+    "singular matrix": ("singular", {"A": A, "x": x}),
 }
 
 

@@ -104,6 +104,7 @@ def problem(name: str, rng) -> tuple[dict, dict]:
 # a hundred iterations.
 REAL_DATA = {
     "admm_lasso": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 15}),
+    "bcd_least_squares": ({"tol": 1e-8, "max_iter": 2000}, {"tol": -1.0, "max_iter": 30}),
     "extragradient_game": ({"tol": 1e-2, "max_iter": 2000}, {"tol": -1.0, "max_iter": 100}),
     "fista_box": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
     "fista_l2_ball": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 20}),
@@ -120,6 +121,7 @@ REAL_DATA = {
     "nesterov_logistic": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
     "nesterov_ls": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 20}),
     "newton_cg_logistic": ({"tol": 1e-10, "max_iter": 50}, {"tol": -1.0, "max_iter": 4}),
+    "newton_logistic": ({"tol": 1e-10, "max_iter": 100}, {"tol": -1.0, "max_iter": 5}),
     "pcg_jacobi": ({"tol": 1e-8, "max_iter": 100}, {"tol": -1.0, "max_iter": 4}),
     "pgd_box": ({"tol": 1e-8, "max_iter": 2000}, {"tol": -1.0, "max_iter": 30}),
     "project_simplex": ({"tol": 1e-12, "max_iter": 200}, {"tol": -1.0, "max_iter": 20}),
