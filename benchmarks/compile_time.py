@@ -21,7 +21,9 @@ the user's cache directory.
   first step                   the first opt.step on one 16-element tensor after construction
   another optimizer            OTHER compiled next, in the same process (one-time set-up paid)
   from the disk cache          a fresh process constructing NAME when a cache directory already
-                               holds its kernel (measured only if the llvm backend wrote one)
+                               holds its IR and kernel (measured only if the llvm backend wrote
+                               one), then OTHER, also cached, in the same process: the load itself
+                               without optc's own module imports
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ def run_child(code: str, env_extra: dict | None = None, raw: bool = False, **sub
         code = code.replace(k, v)
     env = dict(os.environ)
     env.pop("OPTC_CACHE_DIR", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed optc has its .pyc files; the warm-up writes them
     env.update(env_extra or {})
     proc = subprocess.run(
         [sys.executable, "-c", code],
@@ -217,6 +220,8 @@ def main() -> None:
             BACKEND="'numpy'",
             OTHER="None",
         )
+        for folder in ("ir", "llvm"):  # keep the grammar only: that run also cached adam's IR
+            shutil.rmtree(grammar_only / folder, ignore_errors=True)
         grammar_files = files_under(grammar_only)
 
         def fresh_dir(i: int, with_grammar: bool) -> Path:
@@ -290,6 +295,22 @@ def main() -> None:
             rows.append(
                 [f"construct {args.name} from the disk cache (fresh process)", *stats(cached)]
             )
+            run_child(
+                COMPILE, {"OPTC_CACHE_DIR": str(populated)}, NAME=name, BACKEND="'llvm'", OTHER=other
+            )
+            cached_next = [
+                run_child(
+                    COMPILE,
+                    {"OPTC_CACHE_DIR": str(populated)},
+                    NAME=name,
+                    BACKEND="'llvm'",
+                    OTHER=other,
+                )["other"]
+                for _ in range(runs)
+            ]
+            rows.append(
+                [f"  then {args.other} from the disk cache, same process", *stats(cached_next)]
+            )
             if args.profile:
                 d = tmp_root / "profile"
                 shutil.copytree(grammar_only, d)
@@ -346,7 +367,8 @@ def main() -> None:
     verdict(f"cold parse -> native ({args.name}, grammar cached) <= 150 ms", cold, 0.150)
     verdict(f"cold parse -> native ({args.name}, empty cache dir) <= 150 ms", cold_empty, 0.150)
     if written:
-        verdict("cached kernel loads in <= 10 ms", cached, 0.010)
+        verdict("cached kernel loads in <= 10 ms (fresh process)", cached, 0.010)
+        verdict("cached kernel loads in <= 10 ms (optc's modules loaded)", cached_next, 0.010)
     else:
         verdicts.append(["cached kernel loads in <= 10 ms", "no disk cache", "-"])
     print("## DESIGN §8 compile targets")
