@@ -291,7 +291,7 @@ def subset_words(seed: int, counter: int, steps, attempt: int):
 def random_subset(seed: int, counter: int, n: int, k: int) -> np.ndarray:
     """k distinct ints of 0..n-1 (int64), uniform over ordered k-subsets; see the comment above."""
     if n < 0 or k < 0 or k > n:
-        raise ValueError(f"random_subset needs 0 <= k <= n, got n = {n}, k = {k}")
+        raise ValueError(f"cannot choose k = {k} distinct indices of 0..n-1 for n = {n}")
     if n > MAX_SUBSET_N:
         raise ValueError(f"random_subset needs n <= 2^32, got n = {n}")
     perm = np.arange(n, dtype=np.int64)
