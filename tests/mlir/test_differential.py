@@ -129,6 +129,7 @@ REAL_DATA = {
     "cd_logistic": ({"rule": 1, "tol": 1e-6, "max_iter": 20000}, {"tol": -1.0, "max_iter": 50}),
     "cd_lasso": ({"rule": 1, "tol": 1e-6, "max_iter": 20000}, {"tol": -1.0, "max_iter": 50}),
     "hutchinson": ({"tol": 0.05, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
+    "lasso_cd_shuffled": ({"tol": 1e-10, "max_iter": 1000}, {"tol": -1.0, "max_iter": 10}),
 }
 SYNTHETIC = ("cg", "gd", "ista", "fista", "lasso_cd", "elastic_net", "power_iteration", "sinkhorn")
 
