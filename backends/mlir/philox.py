@@ -176,9 +176,10 @@ def _random_subset(fe, op: Op, seed: Scalar, counter: Scalar, n: Scalar, k: Scal
     fe.fail_if(bad, op, "cannot choose k = {1} distinct indices of 0..n-1 for n = {0}", (n.name, k.name))
     big = t.op(f"arith.cmpi sgt, {n.name}, {_c64(fe, MAX_SUBSET_N)} : i64")
     fe.fail_if(big, op, "random_subset needs n <= 2^32, got n = {0}", (n.name,))
-    # After a failed check, go on with 0 <= k <= n <= 2^32 so nothing is out of bounds.
-    n64 = t.op(f"arith.minsi {t.op(f'arith.maxsi {n.name}, {zero} : i64')}, {_c64(fe, MAX_SUBSET_N)} : i64")
-    k64 = t.op(f"arith.minsi {t.op(f'arith.maxsi {k.name}, {zero} : i64')}, {n64} : i64")
+    # After a failed check, go on with n = k = 0: nothing to allocate, nothing out of bounds.
+    failed = t.op(f"arith.ori {bad}, {big} : i1")
+    n64 = t.op(f"arith.select {failed}, {zero}, {n.name} : i64")
+    k64 = t.op(f"arith.select {failed}, {zero}, {k.name} : i64")
     size = t.op(f"arith.index_cast {n64} : i64 to index")
     count = t.op(f"arith.index_cast {k64} : i64 to index")
     perm = fe.alloc([size], "i64")

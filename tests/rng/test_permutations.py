@@ -165,9 +165,13 @@ def test_bad_sizes_are_errors_at_the_call(programs, backend, n, k):
     assert ":2:14: error:" in str(err.value) and "^" in str(err.value)
 
 
-def test_too_large_n_is_an_error():
-    with pytest.raises(ValueError, match="n <= 2"):
-        random_subset(0, 0, 2**32 + 1, 0)
+@pytest.mark.parametrize("backend", ["numpy", *COMPILED])
+def test_too_large_n_is_an_error(programs, backend):
+    """Checked before anything is allocated."""
+    text = "solver pick(seed: int, n: int) {\n  return q = random_subset(seed, 0, n, 0)\n}\n"
+    solver = optc.solver(programs.path(text), "pick", backend=backend)
+    with pytest.raises(OptcError, match=r"random_subset needs n <= 2\^32, got n = 4294967297"):
+        solver(seed=1, n=2**32 + 1)
 
 
 def test_literal_sizes_are_checked_at_compile_time(programs):
