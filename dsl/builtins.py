@@ -334,6 +334,7 @@ def _randperm(lw, call, args, kwargs):
     return _random_subset(lw, call, args, 2, 2)
 
 
-@_builtin("random_subset", 4, 4, "random_subset(seed, counter, n, k): k distinct ints of 0..n-1, in random order")
+@_builtin("random_subset", 4, 4,
+          "random_subset(seed, counter, n, k): k distinct ints of 0..n-1, in random order")
 def _random_subset_builtin(lw, call, args, kwargs):
     return _random_subset(lw, call, args, 2, 3)

@@ -59,7 +59,8 @@ from optc.ir.types import TensorType
 # Ops whose results carry no gradient (piecewise constant, integer or boolean results).
 _ZERO_GRAD = {
     "sign", "floor", "round", "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not",
-    "argmax", "argmin", "dimsize", "numel", "const", "eye", "random", "random_like", "random_subset",
+    "argmax", "argmin", "dimsize", "numel", "const", "eye", "random", "random_like",
+    "random_subset",
 }
 
 

@@ -528,7 +528,8 @@ class FunctionCodegen:
         bad = b.or_(b.icmp_signed("<", k, _i64(0)), b.icmp_signed(">", k, n))
         self.fail_if(b.or_(bad, b.icmp_signed("<", n, _i64(0))), op,
                      "cannot choose k = {1} distinct indices of 0..n-1 for n = {0}", (n, k))
-        self.fail_if(b.icmp_signed(">", n, _i64(2**32)), op, "random_subset needs n <= 2^32, got n = {0}", (n,))
+        too_large = b.icmp_signed(">", n, _i64(2**32))
+        self.fail_if(too_large, op, "random_subset needs n <= 2^32, got n = {0}", (n,))
         perm = self.alloc([n], "i64")
         L.counted_loop(b, _i64(0), n, lambda b, i: b.store(i, b.gep(perm.ptr, [i])), "iota")
 

@@ -45,16 +45,20 @@ def _lo_hi(fe, v: str) -> tuple[str, str]:
     return t.op(f"arith.trunci {v} : i64 to i32"), t.op(f"arith.trunci {hi} : i64 to i32")
 
 
+def _widening_mul(fe, x: str, m: int) -> str:
+    """The 64-bit product of an i32 word and a 32-bit constant."""
+    wide = fe.t.op(f"arith.extui {x} : i32 to i64")
+    return fe.t.op(f"arith.muli {wide}, {_c64(fe, m)} : i64")
+
+
 def philox4x32(fe, counter: list[str], key: list[str]) -> list[str]:
     """The four i32 output words of Philox-4x32-10 (counter: four i32, key: two i32)."""
     t = fe.t
     c0, c1, c2, c3 = counter
     k0, k1 = key
     for r in range(PHILOX_ROUNDS):
-        p0 = t.op(f"arith.muli {t.op(f'arith.extui {c0} : i32 to i64')}, {_c64(fe, PHILOX_M[0])} : i64")
-        p1 = t.op(f"arith.muli {t.op(f'arith.extui {c2} : i32 to i64')}, {_c64(fe, PHILOX_M[1])} : i64")
-        lo0, hi0 = _lo_hi(fe, p0)
-        lo1, hi1 = _lo_hi(fe, p1)
+        lo0, hi0 = _lo_hi(fe, _widening_mul(fe, c0, PHILOX_M[0]))
+        lo1, hi1 = _lo_hi(fe, _widening_mul(fe, c2, PHILOX_M[1]))
         x0 = t.op(f"arith.xori {t.op(f'arith.xori {hi1}, {c1} : i32')}, {k0} : i32")
         x2 = t.op(f"arith.xori {t.op(f'arith.xori {hi0}, {c3} : i32')}, {k1} : i32")
         c0, c1, c2, c3 = x0, lo1, x2, lo0
@@ -95,8 +99,10 @@ def random_element(fe, dist: str, dtype: str, seed: str, counter: str, i: str) -
     i0, i1 = _lo_hi(fe, i)
     w0, w1, w2, w3 = philox4x32(fe, [i0, n0, n1, i1], [s0, s1])
     if dist == "rademacher":
-        sign = t.op(f"arith.shli {t.op(f'arith.shrui {w0}, {_c32(fe, 31)} : i32')}, {_c32(fe, 1)} : i32")
-        return t.op(f"arith.sitofp {t.op(f'arith.subi {_c32(fe, 1)}, {sign} : i32')} : i32 to {dtype}")
+        top = t.op(f"arith.shrui {w0}, {_c32(fe, 31)} : i32")
+        twice = t.op(f"arith.shli {top}, {_c32(fe, 1)} : i32")
+        sign = t.op(f"arith.subi {_c32(fe, 1)}, {twice} : i32")
+        return t.op(f"arith.sitofp {sign} : i32 to {dtype}")
     if dist == "uniform":
         if dtype == "f32":
             x = t.op(f"arith.uitofp {t.op(f'arith.shrui {w0}, {_c32(fe, 8)} : i32')} : i32 to f32")
@@ -173,7 +179,8 @@ def _random_subset(fe, op: Op, seed: Scalar, counter: Scalar, n: Scalar, k: Scal
     bad = t.op(f"arith.cmpi slt, {k.name}, {zero} : i64")
     bad = t.op(f"arith.ori {bad}, {t.op(f'arith.cmpi sgt, {k.name}, {n.name} : i64')} : i1")
     bad = t.op(f"arith.ori {bad}, {t.op(f'arith.cmpi slt, {n.name}, {zero} : i64')} : i1")
-    fe.fail_if(bad, op, "cannot choose k = {1} distinct indices of 0..n-1 for n = {0}", (n.name, k.name))
+    message = "cannot choose k = {1} distinct indices of 0..n-1 for n = {0}"
+    fe.fail_if(bad, op, message, (n.name, k.name))
     big = t.op(f"arith.cmpi sgt, {n.name}, {_c64(fe, MAX_SUBSET_N)} : i64")
     fe.fail_if(big, op, "random_subset needs n <= 2^32, got n = {0}", (n.name,))
     # After a failed check, go on with n = k = 0: nothing to allocate, nothing out of bounds.

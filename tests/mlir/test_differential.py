@@ -96,6 +96,7 @@ def problem(name: str, rng) -> tuple[dict, dict]:
 # the backtracking solvers (gd_armijo_*, lbfgs_*, softmax_regression, multiclass_logistic_bcd)
 # before their sufficient-decrease tests fall below the rounding of f, the rest after at most
 # a hundred iterations.
+RANDOM_RULE = {"rule": 1, "tol": 1e-6, "max_iter": 20000}
 REAL_DATA = {
     "admm_lasso": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 15}),
     "extragradient_game": ({"tol": 1e-2, "max_iter": 2000}, {"tol": -1.0, "max_iter": 100}),
@@ -125,9 +126,9 @@ REAL_DATA = {
     "label_propagation": ({"tol": 1e-10, "max_iter": 500}, {"tol": -1.0, "max_iter": 10}),
     "multiclass_logistic_bcd": ({"tol": 1e-8, "max_iter": 100}, {"tol": -1.0, "max_iter": 8}),
     # Random numbers: rule 1 draws the coordinate (argmax of uniforms), hutchinson its probes.
-    "cd_least_squares": ({"rule": 1, "tol": 1e-6, "max_iter": 20000}, {"tol": -1.0, "max_iter": 50}),
-    "cd_logistic": ({"rule": 1, "tol": 1e-6, "max_iter": 20000}, {"tol": -1.0, "max_iter": 50}),
-    "cd_lasso": ({"rule": 1, "tol": 1e-6, "max_iter": 20000}, {"tol": -1.0, "max_iter": 50}),
+    "cd_least_squares": (RANDOM_RULE, {"tol": -1.0, "max_iter": 50}),
+    "cd_logistic": (RANDOM_RULE, {"tol": -1.0, "max_iter": 50}),
+    "cd_lasso": (RANDOM_RULE, {"tol": -1.0, "max_iter": 50}),
     "hutchinson": ({"tol": 0.05, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
     "lasso_cd_shuffled": ({"tol": 1e-10, "max_iter": 1000}, {"tol": -1.0, "max_iter": 10}),
 }

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from optc.backends.mlir import available as mlir_available
 from optc.backends.numpy.rules import random_numbers
 
 import optc
-from optc.backends.mlir import available as mlir_available
 from optc.errors import OptcError
 
 pytestmark = pytest.mark.llvm

@@ -51,7 +51,9 @@ def test_spsa_agrees_across_backends(backend):
     np.testing.assert_allclose(a, c, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("backend", ["numpy", *(pytest.param(b, marks=pytest.mark.llvm) for b in COMPILED)])
+@pytest.mark.parametrize(
+    "backend", ["numpy", *(pytest.param(b, marks=pytest.mark.llvm) for b in COMPILED)]
+)
 def test_mezo_descent_converges(backend):
     A, b, x0 = _problem()
     xstar = np.linalg.solve(A, b)

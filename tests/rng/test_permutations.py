@@ -77,7 +77,8 @@ def test_first_step_follows_lemire():
 def test_bit_identical_on_every_backend(programs, dtype):
     t = np.float64 if dtype == "f64" else np.float32
     path = programs.path(SHUFFLE)
-    solvers = {b: optc.solver(path, "shuffle", backend=b, dtype=dtype) for b in ["numpy", *COMPILED]}
+    backends = ["numpy", *COMPILED]
+    solvers = {b: optc.solver(path, "shuffle", backend=b, dtype=dtype) for b in backends}
     for seed, c, n, k in CASES + REJECTING:
         x = np.linspace(-1, 1, n).astype(t)
         inputs = {"x": x, "seed": seed, "c": c, "k": k, "sweep": min(n, 500)}
@@ -87,7 +88,8 @@ def test_bit_identical_on_every_backend(programs, dtype):
             actual = solvers[backend](**inputs).outputs
             for name in ("p", "q", "acc"):
                 a, e = np.asarray(actual[name]), np.asarray(expected[name])
-                assert a.dtype == e.dtype and a.tobytes() == e.tobytes(), (backend, seed, c, n, k, name)
+                where = (backend, seed, c, n, k, name)
+                assert a.dtype == e.dtype and a.tobytes() == e.tobytes(), where
 
 
 # ---------------------------------------------------------------- uniformity
@@ -158,9 +160,10 @@ def test_subsets_are_uniform():
 @pytest.mark.parametrize("backend", ["numpy", *COMPILED])
 @pytest.mark.parametrize("n, k", [(5, 6), (5, -1), (-2, 0)])
 def test_bad_sizes_are_errors_at_the_call(programs, backend, n, k):
-    text = "solver pick(seed: int, n: int, k: int) {\n  return q = random_subset(seed, 0, n, k)\n}\n"
+    text = "solver pick(seed: int, n: int, k: int) {\n  return q = random_subset(seed, 0, n, k)\n}"
     solver = optc.solver(programs.path(text), "pick", backend=backend)
-    with pytest.raises(OptcError, match=rf"cannot choose k = {k} distinct indices of 0..n-1 for n = {n}") as err:
+    message = rf"cannot choose k = {k} distinct indices of 0..n-1 for n = {n}"
+    with pytest.raises(OptcError, match=message) as err:
         solver(seed=1, n=n, k=k)
     assert ":2:14: error:" in str(err.value) and "^" in str(err.value)
 
