@@ -323,3 +323,31 @@ _builtin("rademacher", 3, None, "rademacher(seed, counter, d1, …): ±1 with eq
 _builtin("rand_like", 3, 3, "rand_like(x, seed, counter): uniform in [0, 1), shaped like x")(_random_like("uniform"))
 _builtin("randn_like", 3, 3, "randn_like(x, seed, counter): standard normal, shaped like x")(_random_like("normal"))
 _builtin("rademacher_like", 3, 3, "rademacher_like(x, seed, counter): ±1, shaped like x")(_random_like("rademacher"))
+
+
+
+def _random_subset(lw, call, args, n_at: int, k_at: int) -> Value:
+    """The random_subset op of args[n_at] and args[k_at]: a negative literal size or literal
+    k > n is a compile-time error; other values are checked at run time."""
+    seed, counter = _stream(lw, call, args, 0)
+    n = lw.as_int(args[n_at], call.args[n_at].span)
+    k = lw.as_int(args[k_at], call.args[k_at].span)
+    n_lit, k_lit = lw.static_int(call.args[n_at]), lw.static_int(call.args[k_at])
+    for lit, at in ((n_lit, n_at), (k_lit, k_at)):
+        if lit is not None and lit < 0:
+            raise OptcError(f"a size must not be negative, got {lit}", call.args[at].span)
+    if n_lit is not None and k_lit is not None and k_lit > n_lit:
+        raise OptcError(f"cannot choose {k_lit} distinct indices of {n_lit}", call.args[k_at].span)
+    attrs = {"shape": (lw.dim_symbol(call.args[k_at]),)}
+    return lw.b.emit("random_subset", (seed, counter, n, k), attrs, call.span)
+
+
+@_builtin("randperm", 3, 3, "randperm(seed, counter, n): a uniformly random permutation of 0..n-1")
+def _randperm(lw, call, args, kwargs):
+    return _random_subset(lw, call, args, 2, 2)
+
+
+@_builtin("random_subset", 4, 4,
+          "random_subset(seed, counter, n, k): k distinct ints of 0..n-1, in random order")
+def _random_subset_builtin(lw, call, args, kwargs):
+    return _random_subset(lw, call, args, 2, 3)

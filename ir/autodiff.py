@@ -66,6 +66,7 @@ from optc.ir.types import TensorType
 _ZERO_GRAD = {
     "sign", "floor", "round", "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not",
     "argmax", "argmin", "dimsize", "numel", "const", "eye", "random", "random_like",
+    "random_subset",
 }
 
 

@@ -411,6 +411,14 @@ def _random_like(ts: list[TensorType], attrs: dict) -> tuple[TensorType, ...]:
     return (TensorType(attrs["dtype"], ts[0].shape),)
 
 
+def _random_subset(ts: list[TensorType], attrs: dict) -> tuple[TensorType, ...]:
+    for t, what in zip(ts, ("seed", "counter")):
+        if t.dtype != "i64" or not t.is_scalar:
+            raise ShapeError(f"a random {what} must be an int scalar, got {t}")
+    _check_dim_operands(ts[2:])
+    return (TensorType("i64", (attrs["shape"][0],)),)
+
+
 _define("const", "construct", 0, _const, "a scalar constant attrs.value of attrs.dtype")
 _define("full", "construct", None, _full, "full(value, *dims) of symbolic attrs.shape")
 _define("full_like", "construct", 2, _full_like, "a tensor shaped like x filled with value")
@@ -424,6 +432,16 @@ _define(
 _define(
     "random_like", "construct", 3, _random_like,
     "random_like(x, seed, counter): like `random`, shaped like x (attrs.dist, attrs.dtype)",
+)
+_define(
+    "random_subset", "construct", 4, _random_subset,
+    "random_subset(seed, counter, n, k): k distinct ints of 0..n-1, uniform over ordered "
+    "k-subsets (k = n: a random permutation; attrs.shape = (k,)). The first k steps of a forward "
+    "Fisher-Yates shuffle of 0..n-1: step i swaps positions i and i + u, u uniform in [0, n - i) "
+    "by Lemire's method on 32-bit Philox words: with s = n - i and w0 the first output word of "
+    "element 2^63 + (a << 32) + i of the stream (seed, counter), attempt a = 0, 1, ... computes "
+    "p = w0 * s (64-bit) and is accepted when (p mod 2^32) >= (2^32 - s) mod s; then u = p >> 32. "
+    "Needs 0 <= k <= n <= 2^32",
 )
 _define("dimsize", "misc", 1, _dimsize, "the length of x along attrs.axis, as an int")
 _define("numel", "misc", 1, lambda ts, at: (scalar("i64"),), "the number of elements of x")

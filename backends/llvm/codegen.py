@@ -26,7 +26,7 @@ from llvmlite import ir
 
 from optc.backends.llvm import blas, lapack
 from optc.backends.llvm import loops as L
-from optc.backends.llvm.philox import random_element
+from optc.backends.llvm.philox import bounded_draw, random_element
 from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, convert, intrinsic
 from optc.backends.numpy.rules import SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR
 from optc.errors import InternalError
@@ -521,6 +521,29 @@ class FunctionCodegen:
         dist, dtype = op.attrs["dist"], op.attrs["dtype"]
         L.counted_loop(self.b, _i64(0), numel(self.b, out.dims), lambda b, i: b.store(
             random_element(b, dist, dtype, seed, counter, i), b.gep(out.ptr, [i])), "rng")
+        return out
+
+    def op_random_subset(self, op: Op, seed, counter, n, k):
+        """A Fisher-Yates shuffle of 0..n-1 stopped after k steps (the NumPy rule's definition)."""
+        b = self.b
+        bad = b.or_(b.icmp_signed("<", k, _i64(0)), b.icmp_signed(">", k, n))
+        self.fail_if(b.or_(bad, b.icmp_signed("<", n, _i64(0))), op,
+                     "cannot choose k = {1} distinct indices of 0..n-1 for n = {0}", (n, k))
+        too_large = b.icmp_signed(">", n, _i64(2**32))
+        self.fail_if(too_large, op, "random_subset needs n <= 2^32, got n = {0}", (n,))
+        perm = self.alloc([n], "i64")
+        L.counted_loop(b, _i64(0), n, lambda b, i: b.store(i, b.gep(perm.ptr, [i])), "iota")
+
+        def step(b, i):
+            j = b.add(i, bounded_draw(b, seed, counter, i, b.sub(n, i)))
+            pi, pj = b.gep(perm.ptr, [i]), b.gep(perm.ptr, [j])
+            vi, vj = b.load(pi), b.load(pj)
+            b.store(vj, pi)
+            b.store(vi, pj)
+
+        L.counted_loop(b, _i64(0), k, step, "shuffle")
+        out = self.alloc([k], "i64")
+        L.memcpy(b, out.ptr, perm.ptr, b.mul(k, _i64(ELEMENT_SIZE["i64"])))
         return out
 
     # ---------------------------------------------------------------- indexing

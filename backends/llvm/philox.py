@@ -4,14 +4,15 @@
 of the stream (seed, counter): the Philox rounds on i32 words (`mulhilo` through i64
 multiplies) and the conversion of the output words to a float of `dtype`, exactly as the NumPy
 rule defines them (see the comment above `random_numbers` there). `log` and `cos` are the C
-library's, as NumPy's reference calls them through `math`.
+library's, as NumPy's reference calls them through `math`. `bounded_draw` emits one step's
+draw of `random_subset` (Lemire's rejection loop).
 """
 
 from __future__ import annotations
 
 from llvmlite import ir
 from optc.backends.llvm.scalar import F32, F64, I64, intrinsic
-from optc.backends.numpy.rules import PHILOX_M, PHILOX_ROUNDS, PHILOX_W, TWO_PI
+from optc.backends.numpy.rules import PHILOX_M, PHILOX_ROUNDS, PHILOX_W, SUBSET_TAG, TWO_PI
 
 I32 = ir.IntType(32)
 
@@ -72,3 +73,26 @@ def random_element(b: ir.IRBuilder, dist: str, dtype: str, seed, counter, i):
     r = intrinsic(b, "sqrt", "f64", b.fmul(ir.Constant(F64, -2.0), intrinsic(b, "log", "f64", a)))
     z = b.fmul(r, intrinsic(b, "cos", "f64", t))
     return z if dtype == "f64" else b.fptrunc(z, F32)
+
+
+def bounded_draw(b: ir.IRBuilder, seed, counter, i, s):
+    """u uniform in [0, s) for Fisher-Yates step i of `random_subset` (all i64; 1 <= s <= 2^32,
+    i < 2^32): Lemire's method, one Philox block per attempt (the NumPy rule is the spec)."""
+    s0, s1 = _lo_hi(b, seed)
+    n0, n1 = _lo_hi(b, counter)
+    i0 = b.trunc(i, I32)
+    threshold = b.urem(b.sub(_c64(2**32), s), s)
+    pre = b.block
+    head = b.function.append_basic_block("draw")
+    done = b.function.append_basic_block("drawn")
+    b.branch(head)
+    b.position_at_end(head)
+    attempt = b.phi(I32, "attempt")
+    attempt.add_incoming(_c32(0), pre)
+    w0 = philox4x32(b, [i0, n0, n1, b.add(attempt, _c32(SUBSET_TAG))], [s0, s1])[0]
+    p = b.mul(b.zext(w0, I64), s)
+    reject = b.icmp_unsigned("<", b.and_(p, _c64(0xFFFFFFFF)), threshold)
+    attempt.add_incoming(b.add(attempt, _c32(1)), b.block)
+    b.cbranch(reject, head, done)
+    b.position_at_end(done)
+    return b.lshr(p, _c64(32))

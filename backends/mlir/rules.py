@@ -24,8 +24,6 @@ RULES: dict[str, Callable] = {}
 # Opcodes that never reach a backend; a rule for them would be dead code.
 UNSUPPORTED = {
     "call": "calls are inlined before code generation",
-    "random": "random numbers (Philox) run on the numpy and llvm backends only",
-    "random_like": "random numbers (Philox) run on the numpy and llvm backends only",
 }
 
 
@@ -260,5 +258,5 @@ def convert(fe, x: str, src: str, dst: str) -> str:
     return t.op(f"arith.fptosi {x} : {src} to i64")
 
 
-# The tensor rules and the loop rule register themselves on import.
-from optc.backends.mlir import loops, tensor_rules  # noqa: F401
+# The tensor rules, the loop rule and the random rules register themselves on import.
+from optc.backends.mlir import loops, philox, tensor_rules  # noqa: F401

@@ -288,3 +288,53 @@ def _random_like(op, like, seed, counter):
     shape = np.shape(like)
     values = random_numbers(op.attrs["dist"], op.attrs["dtype"], seed, counter, math.prod(shape))
     return values.reshape(shape) if shape else values[0]
+
+
+# ---------------------------------------------------------------- random permutations and subsets
+#
+# random_subset(seed, counter, n, k) is the first k steps of a forward Fisher-Yates shuffle of
+# 0..n-1: step i swaps positions i and i + u, u uniform in [0, s), s = n - i, by Lemire's
+# nearly-divisionless method on 32-bit words. Attempt a = 0, 1, ... of step i takes w0, the first
+# output word of element 2^63 + a 2^32 + i of the stream (seed, counter) (Philox counter words
+# (i, counter mod 2^32, counter >> 32 mod 2^32, 2^31 + a): far from every `random` element),
+# forms p = w0 s (64-bit) and accepts when p mod 2^32 >= (2^32 - s) mod s; then u = p >> 32.
+# Every u in [0, s) has exactly floor(2^32 / s) accepted words, so the result is uniform over
+# the n! / (n - k)! ordered k-subsets; k = n is a uniform permutation (randperm), and a subset is
+# a prefix of the permutation of the same stream.
+
+SUBSET_TAG = 0x80000000  # the fourth Philox counter word of attempt 0
+MAX_SUBSET_N = 2**32
+
+
+def subset_words(seed: int, counter: int, steps, attempt: int):
+    """w0 of attempt `attempt` of the Fisher-Yates steps `steps` (ints < 2^32), as uint64."""
+    seed, counter = int(seed) & 0xFFFFFFFFFFFFFFFF, int(counter) & 0xFFFFFFFFFFFFFFFF
+    w0, _, _, _ = philox4x32(
+        (steps, counter & 0xFFFFFFFF, counter >> 32, SUBSET_TAG + attempt),
+        (seed & 0xFFFFFFFF, seed >> 32),
+    )
+    return w0
+
+
+def random_subset(seed: int, counter: int, n: int, k: int) -> np.ndarray:
+    """k distinct ints of 0..n-1 (int64), uniform over ordered k-subsets; see the comment above."""
+    if n < 0 or k < 0 or k > n:
+        raise ValueError(f"cannot choose k = {k} distinct indices of 0..n-1 for n = {n}")
+    if n > MAX_SUBSET_N:
+        raise ValueError(f"random_subset needs n <= 2^32, got n = {n}")
+    perm = np.arange(n, dtype=np.int64)
+    first = subset_words(seed, counter, np.arange(k, dtype=np.uint64), 0).tolist()
+    for i in range(k):
+        s, w, a = n - i, first[i], 0
+        threshold = (2**32 - s) % s
+        while (w * s) & 0xFFFFFFFF < threshold:
+            a += 1
+            w = int(subset_words(seed, counter, i, a))
+        j = i + ((w * s) >> 32)
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm[:k].copy()
+
+
+@rule("random_subset")
+def _random_subset(op, seed, counter, n, k):
+    return random_subset(int(seed), int(counter), int(n), int(k))

@@ -64,6 +64,10 @@ def _lasso_cd() -> SolverProblem:
     return SolverProblem({"A": A, "b": b, "lam": 20.0}, 200)
 
 
+def _lasso_cd_shuffled() -> SolverProblem:
+    return SolverProblem({**_lasso_cd().inputs, "seed": 7}, 1000)  # with its zero column
+
+
 def _elastic_net() -> SolverProblem:
     A, b = diabetes_standardized()
     return SolverProblem({"A": A, "b": b, "lam": 10.0}, 1000)
@@ -340,6 +344,7 @@ SOLVER_PROBLEMS = {
     "ista": _ista,
     "fista": _fista,
     "lasso_cd": _lasso_cd,
+    "lasso_cd_shuffled": _lasso_cd_shuffled,
     "elastic_net": _elastic_net,
     "cg": _cg,
     "power_iteration": _power_iteration,

@@ -12,8 +12,8 @@ sinkhorn); the later ones reuse the
 real-data problems of the llvm differential suite (tests/differential/problems.py), with a
 stopping tolerance each reaches in float64 and a float32 iteration count that stays out of
 the regime where rounding decides the run (a backtracking test below the rounding of f).
-Solvers that draw random numbers are not run: the MLIR backend does not lower the `random`
-ops (RANDOM_SOLVERS, checked against the IR by `test_random_solvers_are_excluded`).
+Solvers that draw random numbers run like the others: the Philox streams are the same bit for
+bit on both backends, so the random coordinate-descent rules pick the same coordinates.
 """
 
 from __future__ import annotations
@@ -46,14 +46,8 @@ def _declarations() -> dict[str, tuple[str, str]]:
 
 
 DECLARATIONS = _declarations()
-# Solvers whose optimized IR draws random numbers (`random` / `random_like`: rand, randn,
-# rademacher, *_like), which the MLIR backend does not lower (it raises UnsupportedOp naming
-# the op). The coordinate-descent solvers draw in their selection rule 1 (random coordinate);
-# the rule is a run-time input, so the op is in the IR whatever rule is chosen.
-RANDOM_SOLVERS = ("cd_lasso", "cd_least_squares", "cd_logistic", "hutchinson")
-RANDOM_OPCODES = ("random", "random_like")
 SOLVERS = sorted(
-    n for n, (_, kind) in DECLARATIONS.items() if kind == "solver" and n not in RANDOM_SOLVERS
+    n for n, (_, kind) in DECLARATIONS.items() if kind == "solver"
 )
 OPTIMIZERS = sorted(n for n, (_, kind) in DECLARATIONS.items() if kind == "optimizer")
 
@@ -102,6 +96,7 @@ def problem(name: str, rng) -> tuple[dict, dict]:
 # the backtracking solvers (gd_armijo_*, lbfgs_*, softmax_regression, multiclass_logistic_bcd)
 # before their sufficient-decrease tests fall below the rounding of f, the rest after at most
 # a hundred iterations.
+RANDOM_RULE = {"rule": 1, "tol": 1e-6, "max_iter": 20000}
 REAL_DATA = {
     "admm_lasso": ({"tol": 1e-8, "max_iter": 1000}, {"tol": -1.0, "max_iter": 15}),
     "bcd_least_squares": ({"tol": 1e-8, "max_iter": 2000}, {"tol": -1.0, "max_iter": 30}),
@@ -133,6 +128,12 @@ REAL_DATA = {
     "logistic_cd": ({"tol": 1e-8, "max_iter": 500}, {"tol": -1.0, "max_iter": 10}),
     "label_propagation": ({"tol": 1e-10, "max_iter": 500}, {"tol": -1.0, "max_iter": 10}),
     "multiclass_logistic_bcd": ({"tol": 1e-8, "max_iter": 100}, {"tol": -1.0, "max_iter": 8}),
+    # Random numbers: rule 1 draws the coordinate (argmax of uniforms), hutchinson its probes.
+    "cd_least_squares": (RANDOM_RULE, {"tol": -1.0, "max_iter": 50}),
+    "cd_logistic": (RANDOM_RULE, {"tol": -1.0, "max_iter": 50}),
+    "cd_lasso": (RANDOM_RULE, {"tol": -1.0, "max_iter": 50}),
+    "hutchinson": ({"tol": 0.05, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
+    "lasso_cd_shuffled": ({"tol": 1e-10, "max_iter": 1000}, {"tol": -1.0, "max_iter": 10}),
 }
 SYNTHETIC = ("cg", "gd", "ista", "fista", "lasso_cd", "elastic_net", "power_iteration", "sinkhorn")
 
@@ -140,31 +141,6 @@ SYNTHETIC = ("cg", "gd", "ista", "fista", "lasso_cd", "elastic_net", "power_iter
 def test_every_solver_has_a_problem():
     missing = [n for n in SOLVERS if n not in SYNTHETIC and n not in REAL_DATA]
     assert not missing, f"add a differential problem for: {missing}"
-
-
-def _random_opcodes(name: str) -> set[str]:
-    source = DECLARATIONS[name][0]
-    module = compile_source(source, name if source != name else None, None, "f64").module
-    return {
-        op.opcode
-        for fn in module.functions.values()
-        for op in fn.body.walk()
-        if op.opcode in RANDOM_OPCODES
-    }
-
-
-def test_random_solvers_are_excluded():
-    """RANDOM_SOLVERS is exactly the solvers whose optimized IR has a random op."""
-    solvers = sorted(n for n, (_, kind) in DECLARATIONS.items() if kind == "solver")
-    assert sorted(n for n in solvers if _random_opcodes(n)) == sorted(RANDOM_SOLVERS)
-
-
-@pytest.mark.parametrize("name", RANDOM_SOLVERS)
-def test_random_solver_is_refused(name):
-    """The MLIR backend refuses each excluded solver, naming the random op."""
-    source = DECLARATIONS[name][0]
-    with pytest.raises(optc.OptcError, match="cannot lower `random"):
-        optc.solver(source, name, backend="mlir").executable("f64")
 
 
 def _close(actual, expected, rtol, what):
