@@ -8,6 +8,7 @@ or the CLI (a stdlib name or a path) into a unit and a declaration.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,30 +35,55 @@ class Unit:
     # Each fn -> the fns visible in the file that declares it: a call inside a fn resolves
     # there (lexical scoping), so a caller's fn of the same name cannot replace a helper.
     fn_scopes: dict[ast.FnDecl, dict[str, ast.FnDecl]] = field(default_factory=dict)
-    # On the unit `load_unit` returns: every path read (True) or looked for and absent (False)
-    # while loading it and its uses: what a cached compilation of it depends on.
-    inputs: dict[Path, bool] = field(default_factory=dict)
+    # On the unit `load_unit` returns, what a cached compilation of it depends on (`Inputs`).
+    inputs: Inputs = field(default_factory=dict)
+
+
+# Every path read or looked for while loading a unit and its uses -> None when it did not exist,
+# else (the file it resolved to, the digest of the text parsed, or None for a `use` candidate,
+# whose text is recorded under the file it resolved to).
+Inputs = dict[Path, "tuple[str, str | None] | None"]
+
+
+def source_digest(text: str) -> str:
+    """The digest of a source text, as `Unit.inputs` records it."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def inputs_unchanged(inputs: Inputs) -> bool:
+    """Whether every path of `inputs` still resolves to the same file with the same text, and
+    every path that was absent still is."""
+    for path, seen in inputs.items():
+        if seen is None:
+            if path.is_file():
+                return False
+            continue
+        target, digest = seen
+        try:
+            if str(path.resolve()) != target or (digest is not None and source_digest(path.read_text()) != digest):
+                return False
+        except (OSError, UnicodeDecodeError):
+            return False
+    return True
 
 
 def load_unit(path: str | Path) -> Unit:
     """Parse a file and resolve its `use` declarations."""
     path = Path(path)
-    loading: dict[Path, Unit] = {}
-    probes: dict[Path, bool] = {}
-    unit = _load(path.resolve(), loading, probes, shown=path)
-    unit.inputs.update(probes)
-    unit.inputs.update(dict.fromkeys(loading, True))
+    inputs: Inputs = {}
+    unit = _load(path.resolve(), {}, inputs, shown=path)
+    unit.inputs = inputs
     return unit
 
 
-def _load(path: Path, loading: dict[Path, Unit], probes: dict[Path, bool], shown: Path | None = None) -> Unit:
+def _load(path: Path, loading: dict[Path, Unit], inputs: Inputs, shown: Path | None = None) -> Unit:
     """The unit of `path`; `loading` holds the units loaded so far in this `load_unit` (a cycle
-    of uses gets the unit being loaded, with its own fns already in place) and `probes` every
-    path a `use` looked for, with whether it existed. Diagnostics name the file as `shown` (the
-    path the user gave) when given."""
+    of uses gets the unit being loaded, with its own fns already in place) and `inputs` what was
+    read and looked for. Diagnostics name the file as `shown` (the path the user gave) when given."""
     from optc.dsl.parser import parse_file  # lark is imported only when something is parsed
 
     program = parse_file(shown or path)
+    inputs[path] = (str(path), source_digest(program.file.text))
     unit = Unit(program, path)
     loading[path] = unit
     seen: dict[str, ast.Decl] = {}
@@ -75,19 +101,20 @@ def _load(path: Path, loading: dict[Path, Unit], probes: dict[Path, bool], shown
             unit.decls[decl.name] = decl
     for decl in program.decls:
         if isinstance(decl, ast.Use):
-            _merge_use(unit, decl, path, loading, probes)
+            _merge_use(unit, decl, path, loading, inputs)
     return unit
 
 
-def _merge_use(unit: Unit, use: ast.Use, path: Path, loading: dict[Path, Unit], probes: dict[Path, bool]) -> None:
+def _merge_use(unit: Unit, use: ast.Use, path: Path, loading: dict[Path, Unit], inputs: Inputs) -> None:
     name = use.module if use.module.endswith(".opt") else use.module + ".opt"
     candidates = [path.parent / name, STDLIB_DIR / name]
     found = None
     for c in candidates:
-        probes[c] = c.is_file()
-        if probes[c]:
+        if c.is_file():
             found = c.resolve()
+            inputs.setdefault(c, (str(found), None))
             break
+        inputs[c] = None
     if found is None:
         available = [p.stem for p in STDLIB_DIR.glob("*.opt")] + [p.stem for p in path.parent.glob("*.opt")]
         raise OptcError(
@@ -97,7 +124,7 @@ def _merge_use(unit: Unit, use: ast.Use, path: Path, loading: dict[Path, Unit], 
         )
     if found == path:
         return  # a file using itself
-    used = loading.get(found) or _load(found, loading, probes)
+    used = loading.get(found) or _load(found, loading, inputs)
     unit.fn_scopes.update(used.fn_scopes)
     for fname, fn in used.fns.items():
         mine = unit.fns.get(fname)

@@ -2,8 +2,8 @@
 
 `compile_source` runs the front end and the IR passes for one declaration and one working
 dtype; the result is cached in-process, keyed by the file's path, its modification time, the
-declaration and the dtype, and on disk (`compile_cache.py`), keyed by the request and checked
-against the contents of every file it was made from.
+declaration and the dtype, and on disk (`compile_cache.py`), keyed by the request; both are
+checked against the contents of every file the compilation was made from.
 """
 
 from __future__ import annotations
@@ -43,10 +43,16 @@ class Compiled:
 
 def compile_source(source, name: str | None = None, kind: str | None = None, dtype: str = "f64") -> Compiled:
     """Parse, check, lower and optimize a declaration (a stdlib name or a path)."""
+    from optc.dsl.program import inputs_unchanged
+
     path = Path(str(source))
     stamp = path.stat().st_mtime_ns if path.is_file() else 0
     key_source = str(path.resolve()) if path.is_file() else str(source)
-    return _compile_cached(key_source, stamp, name, kind, dtype)
+    compiled = _compile_cached(key_source, stamp, name, kind, dtype)
+    if not inputs_unchanged(compiled.unit.inputs):  # a file it uses was edited since
+        _compile_cached.cache_clear()
+        compiled = _compile_cached(key_source, stamp, name, kind, dtype)
+    return compiled
 
 
 @lru_cache(maxsize=128)
