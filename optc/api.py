@@ -8,6 +8,7 @@ creates per-tensor state, `step` applies one update with per-call hyperparameter
 
 from __future__ import annotations
 
+import copy
 import operator
 from typing import Any, Callable, Sequence
 
@@ -59,9 +60,16 @@ class _Compiling:
         self.source = source
         self.dtype = to_dtype_name(dtype)
         self.backend = get_backend(backend, fastmath)
+        self._construction = {"source": source, "name": name, "backend": self.backend.name, "dtype": dtype,
+                              "fastmath": fastmath}
         self._executables: dict[str, tuple[Any, Any]] = {}
         first = self.compiled(self.dtype or "f64")  # compile now: errors surface at construction
         self.name = first.name
+
+    def __reduce__(self):
+        """Pickled and copied as its construction arguments: the copy compiles again (from the
+        caches), since native code cannot be pickled."""
+        return (_construct, (type(self), self._construction))
 
     def compiled(self, dtype: str):
         return self._get(dtype)[0]
@@ -77,6 +85,11 @@ class _Compiling:
             c = compile_source(self.source, name, self.kind, dtype)
             self._executables[dtype] = (c, self.backend.compile(c.module))
         return self._executables[dtype]
+
+
+def _construct(cls, arguments: dict):
+    """Rebuild a Solver or Optimizer from its construction arguments (see `_Compiling.__reduce__`)."""
+    return cls(**arguments)
 
 
 class Solver(_Compiling):
@@ -128,18 +141,44 @@ def _plain(v):
 
 class TensorStates(dict):
     """One tensor's state arrays by name. Assigning a new array (rather than writing into the
-    old one) invalidates the prepared native call, which held the old array's address."""
+    old one), by any dict method, invalidates the prepared native call, which held the old
+    array's address."""
 
     def __init__(self, owner: "OptimizerState", items):
         super().__init__(items)
         self._owner = owner
 
-    def __setitem__(self, key, value) -> None:
-        self._owner._plan = None
-        super().__setitem__(key, value)
-
     def __reduce__(self):  # pickles and copies as a plain dict
         return (dict, (dict(self),))
+
+
+class _StateList(list):
+    """`OptimizerState.tensors`: replacing an entry invalidates the prepared native call."""
+
+    def __init__(self, owner: "OptimizerState", items=()):
+        super().__init__(items)
+        self._owner = owner
+
+    def __reduce__(self):  # pickles and copies as a plain list
+        return (list, (list(self),))
+
+
+def _invalidating(cls, names: tuple[str, ...]) -> None:
+    """Make each mutating method `name` of `cls` drop its owner's prepared plan first."""
+    for name in names:
+        method = getattr(cls.__bases__[0], name)
+
+        def wrapper(self, *args, _method=method, **kwargs):
+            self._owner._plan = None
+            return _method(self, *args, **kwargs)
+
+        wrapper.__name__ = name
+        setattr(cls, name, wrapper)
+
+
+_invalidating(TensorStates, ("__setitem__", "__delitem__", "__ior__", "update", "setdefault", "pop", "popitem", "clear"))
+_invalidating(_StateList, ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend", "insert", "pop",
+                           "remove", "clear", "sort", "reverse"))
 
 
 class OptimizerState:
@@ -150,13 +189,46 @@ class OptimizerState:
     """
 
     def __init__(self, shapes: list[tuple], dtypes: list[str]):
-        self.tensors: list[dict[str, np.ndarray]] = []
+        self._tensors = _StateList(self)
         self.shapes = shapes
         self.dtypes = dtypes
         self.t = 0
         self.owner = None  # the Optimizer whose init made it
         self._plan = None
         self._plan_refs = None
+
+    def __getstate__(self) -> dict:
+        """Pickled without the prepared native call (pointers); it is prepared again on the next step."""
+        state = dict(self.__dict__, _plan=None, _plan_refs=None)
+        state["_tensors"] = [dict(t) for t in self._tensors]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        tensors = state.pop("_tensors")
+        self.__dict__.update(state)
+        self._tensors = _StateList(self, [TensorStates(self, t) for t in tensors])
+
+    def __deepcopy__(self, memo):
+        """A copy with its own arrays, still belonging to the same optimizer (or to its copy,
+        when both are copied together)."""
+        new = OptimizerState.__new__(OptimizerState)
+        memo[id(self)] = new
+        state = self.__getstate__()
+        owner = state.pop("owner")
+        state = copy.deepcopy(state, memo)
+        state["owner"] = memo.get(id(owner), owner)
+        new.__setstate__(state)
+        return new
+
+    @property
+    def tensors(self) -> list[dict[str, np.ndarray]]:
+        """Per tensor, its state arrays by name (assigning new arrays or entries re-validates them)."""
+        return self._tensors
+
+    @tensors.setter
+    def tensors(self, value) -> None:
+        self._plan = None
+        self._tensors = _StateList(self, value)
 
     def __repr__(self) -> str:
         names = ", ".join(self.tensors[0]) if self.tensors else ""
@@ -177,6 +249,7 @@ class Optimizer(_Compiling):
         super().__init__(source, name, backend, dtype, fastmath)
         self.defaults = dict(self._step_fn(self.dtype or "f64").attrs["defaults"])
         self.hyper = self._check_hyper(hyper)
+        self._construction.update(threads=threads, **hyper)
         self._hyper_cache: dict[str, list] = {}
 
     def _step_fn(self, dtype: str):

@@ -3,6 +3,9 @@ per call without recompiling, dtype groups, and reprs."""
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -119,3 +122,65 @@ def test_optimizer_and_state_reprs():
 ])
 def test_stdlib_optimizers_use_torchs_names_and_defaults(name, torch_defaults):
     assert optc.optimizer(name).defaults == torch_defaults
+
+
+def test_state_replaced_through_any_dict_or_list_method_is_used():
+    """The prepared native call holds the state arrays' addresses: replacing an array through
+    update/setdefault/pop or replacing a whole entry must not leave it writing the old one."""
+    opt = optc.optimizer("sgd", lr=0.1, momentum=0.9)
+    p, g = [np.zeros(4)], [np.ones(4)]
+    state = opt.init(p)
+    opt.step(p, g, state)
+    fresh = np.zeros(4)
+    state.tensors[0].update(buf=fresh)
+    opt.step(p, g, state)
+    assert np.all(fresh != 0), "the step wrote into the array given to update()"
+    replacement = {"buf": np.zeros(4), **{k: v for k, v in state.tensors[0].items() if k != "buf"}}
+    state.tensors[0] = replacement
+    opt.step(p, g, state)
+    assert np.all(replacement["buf"] != 0)
+    state.tensors = [dict(state.tensors[0], buf=np.zeros(4))]
+    opt.step(p, g, state)
+    assert np.all(state.tensors[0]["buf"] != 0)
+
+
+def test_deepcopy_of_state_and_optimizer():
+    opt = optc.optimizer("adam", lr=0.1)
+    p, g = [np.linspace(-1, 1, 5)], [np.linspace(1, 2, 5)]
+    state = opt.init(p)
+    opt.step(p, g, state)
+    p_copy, state_copy = copy.deepcopy(p), copy.deepcopy(state)
+    before = p[0].copy()
+    opt.step(p_copy, g, state_copy)  # the copy belongs to the same optimizer
+    assert np.array_equal(p[0], before), "stepping the copy must not touch the original"
+    opt.step(p, g, state)
+    assert np.array_equal(p[0], p_copy[0])
+    opt_copy, state_copy2 = copy.deepcopy((opt, state))
+    assert state_copy2.owner is opt_copy and opt_copy.hyper == {"lr": 0.1}
+    p2 = [p[0].copy()]
+    opt_copy.step(p2, g, state_copy2)
+    opt.step(p, g, state)
+    assert np.array_equal(p[0], p2[0])
+
+
+def test_pickled_optimizer_and_state_continue_the_trajectory():
+    opt = optc.optimizer("adamw", lr=0.05, weight_decay=0.1, dtype="float32")
+    p = [np.linspace(-1, 1, 7, dtype=np.float32)]
+    g = [np.linspace(1, 2, 7, dtype=np.float32)]
+    state = opt.init(p)
+    opt.step(p, g, state)
+    opt2, state2 = pickle.loads(pickle.dumps((opt, state)))
+    p2 = [p[0].copy()]
+    for _ in range(3):
+        opt.step(p, g, state)
+        opt2.step(p2, g, state2)
+    assert np.array_equal(p[0], p2[0])
+    assert repr(opt2) == repr(opt)
+
+
+def test_solver_pickles_and_copies():
+    solver = optc.solver("cg", dtype="float64")
+    A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    b = np.array([1.0, 2.0])
+    for other in (copy.deepcopy(solver), pickle.loads(pickle.dumps(solver))):
+        np.testing.assert_array_equal(other(A=A, b=b).x, solver(A=A, b=b).x)
