@@ -298,3 +298,45 @@ optimizer spectral(lr = 0.02, momentum = 0.9, steps = 3) {
 def test_user_optimizer_trajectory(programs, name, dtype):
     run_trajectories(name, dtype, {}, source=programs.path(USER_OPTIMIZERS[name]),
                      per_step=lambda k: {"lr": 0.05} if k % 3 == 1 else {})
+
+
+FIVE_FLAGS = """
+optimizer flagged(lr = 0.1, a = false, b = false, c = false, d = false, e = false) {
+  param p
+  grad g
+  state m = zeros_like(p)
+  state first = true
+  first' = false
+  m' = where(a, 0.9 * m + g, m) + where(b, g, 0.0)
+  u = where(c, m', g) * where(d, 2.0, 1.0) + where(e, p, 0.0) + where(first, 1.0, 0.0)
+  p' = p - lr * u
+}
+"""
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bool_flags_beyond_the_specialised_ones(tmp_path, dtype):
+    """The multi-tensor kernel specialises its element loop on at most MAX_FLAGS bool
+    hyperparameters; five flags (every combination, changed per call) and a per-tensor bool
+    state must still follow numpy."""
+    from optc.backends.llvm.multi_tensor import MAX_FLAGS
+
+    assert MAX_FLAGS < 5
+    source = tmp_path / "flagged.opt"
+    source.write_text(FIVE_FLAGS)
+    problem = problem_for(str(source))
+    params = problem.initial_params(dtype)
+    ref = Trajectory(optc.optimizer(str(source), backend="numpy", dtype=dtype), params)
+    got = Trajectory(optc.optimizer(str(source), backend="llvm", dtype=dtype), params)
+    assert got.opt.executable(to_short(dtype)).multi_tensor is not None, "should take the multi-tensor kernel"
+    for k in range(32):
+        flags = {name: bool(k >> i & 1) for i, name in enumerate("abcde")}
+        g = problem.grads(ref.params)
+        ref.step(g, **flags)
+        got.step(g, **flags)
+        assert_same_params(got, ref, params, OPTIMIZER_RTOL[dtype], f"step {k + 1} ({flags})")
+    assert_same_states(got, ref, OPTIMIZER_RTOL[dtype])
+
+
+def to_short(dtype: str) -> str:
+    return {"float32": "f32", "float64": "f64"}[dtype]
