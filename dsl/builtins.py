@@ -210,14 +210,17 @@ def _outer(lw, call, args, kwargs):
 
 @_builtin("solve", 2, 2, "solve(A, b): x with A x = b, for a square A and a vector or matrix b")
 def _solve(lw, call, args, kwargs):
+    from optc.dsl.lower_expr import user_type  # lower_expr imports this module
+
     a = lw.numeric(args[0], call.args[0].span)
     b = lw.numeric(args[1], call.args[1].span)
     a, b = lw.promote(a, b, call.span)
     a, b = _float(lw, a, call.span), _float(lw, b, call.span)
     if a.type.rank != 2:
-        raise OptcError(f"solve(A, b) needs a matrix A, got {a.type}", call.args[0].span)
+        raise OptcError(f"solve(A, b) needs a matrix A, got {user_type(a.type)}", call.args[0].span)
     if b.type.rank not in (1, 2):
-        raise OptcError(f"solve(A, b) needs a vector or matrix b, got {b.type}", call.args[1].span)
+        raise OptcError(f"solve(A, b) needs a vector or matrix b, got {user_type(b.type)}",
+                        call.args[1].span)
     return lw.b.emit("solve", (a, b), loc=call.span)
 
 

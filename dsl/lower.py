@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from optc.dsl import ast
 from optc.dsl import ordering
-from optc.dsl.lower_expr import ExprLowerer, same_dims, user_type
+from optc.dsl.lower_expr import ExprLowerer, same_dims, transform_of, user_type
 from optc.dsl.program import Unit
 from optc.dsl.scope import Scope
 from optc.errors import OptcError
@@ -48,11 +48,6 @@ def lower(unit: Unit, decl, dtype: str = "f64") -> Module:
 
 
 # ---------------------------------------------------------------- name analysis
-
-
-def _transform_name(node: ast.Call) -> str:
-    """`grad`, `value_and_grad` or `hvp`: the transformation a call `name(f)(…)` applies."""
-    return node.func.func.id
 
 
 def names_read(node) -> tuple[set[str], set[str]]:
@@ -445,8 +440,8 @@ class Lowerer(ExprLowerer):
             return
         spec, bounds, operands = self.index_parts(current, target.index, target.span)
         value = self.convert(value, current.type.dtype, eq.expr.span, what)
-        op = self.b.emit_op("setindex", (current, value, *operands), {"spec": spec, "bounds": bounds}, eq.span,
-                            (target.name + "_next",))
+        op = self.b.emit_op("setindex", (current, value, *operands), {"spec": spec, "bounds": bounds},
+                            target.span, (target.name + "_next",))
         scope.nxt[target.name] = op.result
 
     def loop(self, node: ast.For, outer: Scope, top_traces, allow_traces: bool = False) -> Op:
@@ -612,23 +607,25 @@ class Lowerer(ExprLowerer):
 
     # ---------------------------------------------------------------- fns
 
-    def call_fn(self, decl: ast.FnDecl, node: ast.Call) -> Value:
-        """A call of a user `fn`: arguments checked and converted, an instance per argument types."""
+    def call_fn(self, decl: ast.FnDecl, node: ast.Call, besides: str = "") -> Value:
+        """A call of a user `fn`: arguments checked and converted, an instance per argument types.
+        `besides` qualifies the argument counts in errors (`hvp(f)` passes its direction v apart)."""
         args = list(node.args)
         by_name = {p.name: i for i, p in enumerate(decl.params)}
         for kw in node.kwargs:
             if kw.name not in by_name:
                 raise OptcError(f"`{decl.name}` has no parameter `{kw.name}`", kw.span, (f"`{decl.name}` is declared at {decl.span}",))
         ordered = args + [None] * (len(decl.params) - len(args))
+        given = len(args) + len(node.kwargs)
+        count = f"`{decl.name}` takes {len(decl.params)} argument(s){besides}, got {given}"
         if len(args) > len(decl.params):
-            raise OptcError(f"`{decl.name}` takes {len(decl.params)} argument(s), got {len(args) + len(node.kwargs)}",
-                            node.span, (f"`{decl.name}` is declared at {decl.span}",))
+            raise OptcError(count, node.span, (f"`{decl.name}` is declared at {decl.span}",))
         for kw in node.kwargs:
             ordered[by_name[kw.name]] = kw.value
         missing = [p.name for p, a in zip(decl.params, ordered) if a is None and p.default is None]
         if missing:
-            raise OptcError(f"`{decl.name}` takes {len(decl.params)} argument(s), got {len(args) + len(node.kwargs)}",
-                            node.span, (f"missing: {', '.join(missing)}; `{decl.name}` is declared at {decl.span}",))
+            raise OptcError(count, node.span,
+                            (f"missing: {', '.join(missing)}; `{decl.name}` is declared at {decl.span}",))
         values, types, binding = [], [], {}
         for p, a in zip(decl.params, ordered):
             if a is None:
@@ -651,10 +648,15 @@ class Lowerer(ExprLowerer):
 
     def grad_fn(self, decl: ast.FnDecl, node: ast.Call) -> Value:
         """`grad(f)(x, …)`: `f` instantiated as for a call, then differentiated (`ir/autodiff.py`)."""
-        call = self.call_fn(decl, node)
-        op = self.b.ops.pop()  # the call of f itself is not needed, only its instance
+        return self._grad_call(decl, node, self._instance_call(decl, node))
+
+    def _instance_call(self, decl: ast.FnDecl, node: ast.Call, besides: str = "") -> Op:
+        """The call op of `f` that `node`'s arguments make, not kept in the body: only the instance
+        it calls and its converted operands are needed."""
+        call = self.call_fn(decl, node, besides)
+        op = self.b.ops.pop()
         assert op.opcode == "call" and op.result is call
-        return self._grad_call(decl, node, op)
+        return op
 
     def value_and_grad_fn(self, decl: ast.FnDecl, node: ast.Call) -> tuple[Value, Value]:
         """`value_and_grad(f)(x, …)`: the call of `f` and of its gradient on the same arguments
@@ -677,9 +679,8 @@ class Lowerer(ExprLowerer):
             raise OptcError("hvp(f)(x, v, …) takes the point x and the direction v, then f's other arguments",
                             node.span, (f"`{decl.name}` is declared at {decl.span}",))
         v_node = node.args[1]
-        call = self.call_fn(decl, ast.Call(node.span, node.func, (node.args[0], *node.args[2:]), node.kwargs))
-        op = self.b.ops.pop()
-        assert op.opcode == "call" and op.result is call
+        without_v = ast.Call(node.span, node.func, (node.args[0], *node.args[2:]), node.kwargs)
+        op = self._instance_call(decl, without_v, " besides the direction v")
         fn = self.instances[op.attrs["callee"]]
         self._check_differentiable(decl, node, fn, "hvp")
         x = op.operands[0]
@@ -716,7 +717,7 @@ class Lowerer(ExprLowerer):
             declared = f"`{decl.name}` is declared at {decl.span}"
             if err.span is None or err.span == decl.span:
                 raise OptcError(err.message, node.span, (declared,)) from None
-            at = f"differentiating `{decl.name}` for the {_transform_name(node)} at {node.span}"
+            at = f"differentiating `{decl.name}` for the {transform_of(node)} at {node.span}"
             raise OptcError(err.message, err.span, (*err.notes, at)) from None
 
     def _fn_arg(self, decl, p: ast.Param, v: Value, span, binding: dict) -> Value:

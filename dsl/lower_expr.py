@@ -227,7 +227,7 @@ class ExprLowerer:
         return spec, tuple(bounds), operands
 
     def _expr_Call(self, node: ast.Call) -> Value:
-        transform = _transform(node)
+        transform = transform_of(node)
         if transform == "value_and_grad":
             raise OptcError("value_and_grad(f)(…) returns two values, f's value and its gradient: use it alone "
                             "on the right of a destructuring equation", node.span,
@@ -298,9 +298,10 @@ _TRANSFORM_MEANING = {"grad": "the gradient of the fn f",
                       "hvp": "the Hessian-vector product of the fn f"}
 
 
-def _transform(node: ast.Call) -> str | None:
-    """`grad`, `value_and_grad` or `hvp` if `node` is `name(f)(…)` for one of them, else None."""
-    func = node.func
+def transform_of(node) -> str | None:
+    """`grad`, `value_and_grad` or `hvp` if the expression `node` is `name(f)(…)` for one of
+    them, else None."""
+    func = node.func if isinstance(node, ast.Call) else None
     if isinstance(func, ast.Call) and isinstance(func.func, ast.Name) and func.func.id in TRANSFORMS:
         return func.func.id
     return None

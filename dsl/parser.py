@@ -16,6 +16,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from optc.dsl import ast
+from optc.dsl.lower_expr import transform_of
 from optc.cache import cache_dir
 from optc.errors import OptcError, SourceFile, Span, did_you_mean
 
@@ -196,11 +197,11 @@ class _ToAst(Transformer):
 
     def equation(self, meta, items):
         *targets, expr = items
-        if len(targets) > 1 and not _is_value_and_grad(expr):
+        if len(targets) > 1 and transform_of(expr) != "value_and_grad":
             raise OptcError(f"{len(targets)} names on the left of `=`, but only value_and_grad(f)(…) returns two "
                             "values; this right-hand side is one value", self.sp(meta),
                             ("write `fx, g = value_and_grad(f)(x, …)`, or one equation per name",))
-        if len(targets) != 2 and _is_value_and_grad(expr):
+        if len(targets) != 2 and transform_of(expr) == "value_and_grad":
             raise OptcError(f"value_and_grad(f)(…) returns two values (f's value and its gradient), but "
                             f"{len(targets)} name{'s are' if len(targets) > 1 else ' is'} on the left of `=`",
                             self.sp(meta), ("write `fx, g = value_and_grad(f)(x, …)`",))
@@ -289,12 +290,6 @@ class _ToAst(Transformer):
 
     def grad_name(self, meta, items):
         return ast.Name(self.sp(meta), "grad")
-
-
-def _is_value_and_grad(node) -> bool:
-    """Whether an expression is `value_and_grad(…)(…)`."""
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Call)
-            and isinstance(node.func.func, ast.Name) and node.func.func.id == "value_and_grad")
 
 
 # ---------------------------------------------------------------- syntax errors

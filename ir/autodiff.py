@@ -34,7 +34,14 @@ Only values that depend on the first parameter and have a float dtype are differ
 adjoint. Subgradients at kinks:
 
 - `sqrt(x)` at 0: 0 (not the one-sided +inf), so that `norm(x)` (`sqrt(sum(x * x))`) gets the
-  subgradient 0 at x = 0 and `norm(x)^2` the exact gradient 2x there (torch's `norm` rule).
+  subgradient 0 at x = 0 (torch's `norm` rule). A zero there would also cut the second
+  derivative of `norm(x)^2` (torch's Hessian of `norm(x)**2` at 0 is 0, not 2I), so before
+  differentiating, the copy of the body that is differentiated (never `f` itself) has squares
+  of roots of values >= 0 by construction folded: `sqrt(q)^2` and `sqrt(q) * sqrt(q)` -> `q`,
+  `sqrt(q)^(2k)` -> `q^k` (after CSE, so `norm(x) * norm(x)` counts). `norm(x)^2`,
+  `0.5 * norm(A @ x - b)^2` and `norm(x) * norm(x)` then have their exact gradient and Hessian
+  at x = 0, Newton-CG's usual starting point. A constant exponent `x^p` is differentiated as
+  `p x^(p-1)` with the constant p - 1 (`x^1` as 1), so its derivatives are exact at 0 too.
 - `abs(x)`: `sign(x)`, i.e. 0 at 0; `sign`, `floor`, `round`, comparisons, `argmax`/`argmin`:
   zero gradient.
 - `minimum(a, b)` / `maximum(a, b)`: the whole adjoint goes to the selected operand; on a tie
@@ -55,11 +62,14 @@ supported`) and a broadcast or axis reduction that cannot be undone with the exi
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 from optc.errors import OptcError
 from optc.ir.builder import Builder
-from optc.ir.core import Function, Module, Op, Value
+from optc.ir.core import Block, Function, Module, Op, Value
+from optc.ir.passes.cse import _cse_block
 from optc.ir.passes.inline import _inline_block
-from optc.ir.rewrite import clone_op
+from optc.ir.rewrite import clone_op, substitute_op
 from optc.ir.types import TensorType
 
 # Ops whose results carry no gradient (piecewise constant, integer or boolean results).
@@ -81,7 +91,7 @@ def gradient(fn: Function, callees: dict[str, Function] | None = None, name: str
     if not fn.params or not fn.params[0].type.is_float:
         raise OptcError(f"grad differentiates with respect to the first argument, which must be real; "
                         f"`{fn.name}`'s is not", fn.loc)
-    body = _inline_block(fn.body, Module(dict(callees or {})), {})
+    body = _squares_of_roots(_inline_block(fn.body, Module(dict(callees or {})), {}))
     params = tuple(Value(p.type, p.hint) for p in fn.params)
     mapping: dict[Value, Value] = dict(zip(fn.params, params))
     primal = [clone_op(op, mapping) for op in body.ops]
@@ -103,6 +113,7 @@ def gradient(fn: Function, callees: dict[str, Function] | None = None, name: str
 
     b = Builder()
     b.ops.extend(primal)
+    b.const_value.update((op.result, op.attrs["value"]) for op in primal if op.opcode == "const")
     adj: dict[Value, Value] = {}
     if result in active:
         adj[result] = b.const(1.0, result.type.dtype)
@@ -146,6 +157,61 @@ def hessian_vector_product(fn: Function, callees: dict[str, Function] | None = N
         if not err.message.startswith("grad "):
             raise
         raise OptcError("hvp " + err.message[len("grad "):], err.span, err.notes) from None
+
+
+def _squares_of_roots(body: Block) -> Block:
+    """`body` (inlined, then CSE'd so that `norm(x) * norm(x)` reads one root) with each square
+    of a square root of a value known to be >= 0 replaced by that value: `sqrt(q)^2` and
+    `sqrt(q) * sqrt(q)` -> `q`, `sqrt(q)^(2k)` -> `q^k`. The adjoint of `sqrt` is cut to 0 at
+    0 (see the module docstring), so without this `norm(x)^2` would have the Hessian 0 at x = 0
+    instead of 2I. Only the copy that `gradient` differentiates changes, never `f` itself."""
+    body = _cse_block(body, ChainMap(), {})
+    producer: dict[Value, Op] = {}
+    replaced: dict[Value, Value] = {}
+    b = Builder()
+    for op in body.ops:
+        op = substitute_op(op, replaced)
+        emitted = len(b.ops)
+        square = _root_squared(b, op, producer)
+        if square is None:
+            b.ops.append(op)
+        else:
+            replaced[op.result] = square
+        producer.update((r, new) for new in b.ops[emitted:] for r in new.results)
+    return Block(body.args, tuple(b.ops), tuple(replaced.get(v, v) for v in body.results))
+
+
+def _root_squared(b: Builder, op: Op, producer: dict[Value, Op]) -> Value | None:
+    """`q` (or `q^k`, emitted into `b`) if `op` is `sqrt(q) * sqrt(q)` or `sqrt(q)^(2k)` with
+    `q` >= 0, else None."""
+    if op.opcode == "mul" and op.operands[0] is op.operands[1]:
+        half = 1
+    elif op.opcode == "pow" and getattr(producer.get(op.operands[1]), "opcode", None) == "const":
+        exponent = producer[op.operands[1]].attrs["value"]
+        if isinstance(exponent, bool) or exponent <= 0 or exponent % 2:
+            return None
+        half = int(exponent) // 2
+    else:
+        return None
+    root = producer.get(op.operands[0])
+    if root is None or root.opcode != "sqrt" or not _nonnegative(root.operands[0], producer):
+        return None
+    q = root.operands[0]
+    return q if half == 1 else b.emit("pow", (q, b.const(half, q.type.dtype, op.loc)), loc=op.loc)
+
+
+def _nonnegative(v: Value, producer: dict[Value, Op]) -> bool:
+    """Whether `v` is >= 0 (or NaN) by construction: a square, `abs`, `exp`, `sqrt`, or a sum,
+    product or extreme of such values."""
+    op = producer.get(v)
+    if op is None:
+        return False
+    if op.opcode in ("sqrt", "abs", "exp"):
+        return True
+    if op.opcode in ("mul", "dot") and op.operands[0] is op.operands[1]:
+        return True
+    return op.opcode in ("add", "mul", "reduce_sum", "reduce_max", "reduce_min") and \
+        all(_nonnegative(a, producer) for a in op.operands)
 
 
 def _walk(op: Op):
@@ -229,7 +295,15 @@ def _adjoints(b: Builder, op: Op, g: Value, active: set[Value]):
             yield from out(0, lambda: e("div", g, bb))
             yield from out(1, lambda: e("neg", e("div", e("mul", g, y), bb)))
         elif code == "pow":
-            yield from out(0, lambda: e("mul", e("mul", g, bb), e("pow", a, e("sub", bb, c(1.0)))))
+            # A constant exponent p gives the constant p - 1, and p = 1 the adjoint g itself, so
+            # that derivatives of the adjoint are exact at a = 0 (`x^1`: 0, not 0 * 0^-1 = NaN).
+            p = b.const_value.get(bb)
+            if p is None:
+                yield from out(0, lambda: e("mul", e("mul", g, bb), e("pow", a, e("sub", bb, c(1.0)))))
+            elif p == 1:
+                yield from out(0, lambda: g)
+            elif p != 0:
+                yield from out(0, lambda: e("mul", e("mul", g, bb), e("pow", a, c(p - 1))))
             yield from out(1, lambda: e("mul", e("mul", g, y), e("log", a)))
         elif code == "mod":
             yield from out(0, lambda: g)
