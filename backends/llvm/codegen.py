@@ -621,7 +621,7 @@ class FunctionCodegen:
         Elements are visited in row-major order (one flat loop when the source allows), and an
         axis reduction accumulates into its output row by row, so both read memory in order."""
         dtype = op.results[0].type.dtype
-        axis = op.attrs.get("axis")
+        axis = op.attrs.get("axis") if len(src.dims) > 1 else None  # a vector's axis 0 is all of it
         if axis is None:
             acc_ptr = self._entry_alloca(LL_TYPES[dtype] if dtype != "bool" else I1)
             self.b.store(init, acc_ptr)
@@ -683,7 +683,7 @@ class FunctionCodegen:
         self.fail_if(self.b.icmp_signed("==", numel(self.b, x.dims), _i64(0)), op, "logsumexp of an empty tensor")
         mx = self._reduce(op, self.tensor_source(x), const(dtype, float("-inf")),
                           lambda b, a, v: intrinsic(b, "maximum", dtype, a, v))
-        axis = op.attrs.get("axis")
+        axis = op.attrs.get("axis") if x.rank > 1 else None
         zero = const(dtype, 0)
 
         def shift_of(b, m):
@@ -716,7 +716,7 @@ class FunctionCodegen:
     def _arg(self, op: Op, x: Tensor, kind: str):
         self.fail_if(self.b.icmp_signed("==", numel(self.b, x.dims), _i64(0)), op, f"{op.opcode} of an empty tensor")
         dtype = x.dtype
-        axis = op.attrs.get("axis")
+        axis = op.attrs.get("axis") if x.rank > 1 else None
         best_ptr = self._entry_alloca(LL_TYPES[dtype])
         at_ptr = self._entry_alloca(I64)
         cmp = ">" if kind == "max" else "<"

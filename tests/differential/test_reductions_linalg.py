@@ -32,6 +32,13 @@ solver reductions(x: real[m, n], code: int[m, n]) {
          block_sum1 = sum(A[1:m, :], axis=1), block_argmin0 = argmin(A[0:2, 1:n], axis=0)
 }
 """,
+    "vector_axis": """
+solver vector_axis(x: real[n]) {
+  return norm = norm(x, axis=0), sum = sum(x * 2, axis=0), max = max(x, axis=0), \\
+         lse = logsumexp(x, axis=0), argmax = argmax(x, axis=0), argmin = argmin(x, axis=-1), \\
+         min = min(exp(x), axis=-1), mean = mean(x, axis=0), l1 = norm1(x, axis=0)
+}
+""",
     "int_reductions": """
 solver int_reductions(I: int[m, n]) {
   return sum = sum(I), sum0 = sum(I, axis=0), max1 = max(I, axis=1), min = min(I), \\
@@ -81,6 +88,13 @@ def check(programs, name: str, dtype: str, **inputs) -> None:
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_reductions_with_ties_pick_the_first_index(programs, dtype):
     check(programs, "reductions", dtype, x=TIES, code=NO_CODES)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_axis_reductions_of_a_vector_are_scalars(programs, dtype):
+    """axis=0 (or -1) of a rank-1 tensor reduces all of it (llvm once returned a 0-d buffer
+    where a scalar was expected, and crashed in code generation)."""
+    check(programs, "vector_axis", dtype, x=diabetes_standardized()[1][:40])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
