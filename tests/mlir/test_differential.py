@@ -48,9 +48,12 @@ def _declarations() -> dict[str, tuple[str, str]]:
 DECLARATIONS = _declarations()
 # Solvers whose optimized IR draws random numbers (`random` / `random_like`: rand, randn,
 # rademacher, *_like), which the MLIR backend does not lower (it raises UnsupportedOp naming
-# the op). The coordinate-descent solvers draw in their selection rule 1 (random coordinate);
+# the op). The coordinate-descent solvers draw in their selection rule 1 (random coordinate or
+# block), and the block ones their power iteration's start vector;
 # the rule is a run-time input, so the op is in the IR whatever rule is chosen.
-RANDOM_SOLVERS = ("cd_lasso", "cd_least_squares", "cd_logistic", "hutchinson")
+RANDOM_SOLVERS = (
+    "bcd_lasso", "bcd_logistic", "cd_lasso", "cd_least_squares", "cd_logistic", "hutchinson",
+)
 RANDOM_OPCODES = ("random", "random_like")
 SOLVERS = sorted(
     n for n, (_, kind) in DECLARATIONS.items() if kind == "solver" and n not in RANDOM_SOLVERS
