@@ -248,6 +248,17 @@ def test_logistic_safeguard_keeps_descent(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_logistic_singular_block_without_regularisation(backend):
+    """lam = 0 and two equal columns in a block: the block Hessian is singular, solve's error at
+    the Newton solve in coordinate.opt."""
+    X, labels, _, _ = logistic()
+    X = np.column_stack([X[:, 0], X[:, 0], X[:, 1:]])
+    with pytest.raises(optc.OptcError, match=r"coordinate\.opt:\d+:\d+: error: `solve` failed at run "
+                       r"time: the matrix is singular \(zero pivot at row 1\)"):
+        solver("bcd_logistic", backend)(A=X, y=labels, lam=0.0, bs=2, tol=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_logistic_float32(backend):
     """float32, tol = 1e-4 on the gradient: 137 GSL updates of 4 coordinates, coefficients within
     9.1e-6 of scikit-learn's (measured, both backends)."""
