@@ -181,6 +181,17 @@ def _bcd_least_squares() -> SolverProblem:
     return SolverProblem({"A": A, "b": b, "bs": 3, "rule": 2}, 2000)
 
 
+def _bcd_logistic() -> SolverProblem:
+    X, y = breast_cancer_small()
+    # bs = 3 leaves a ragged last block (8 = 3 + 3 + 2); GSL uses the power-iteration L_B.
+    return SolverProblem({"A": X, "y": 2 * y - 1, "lam": 5.0, "bs": 3, "rule": 3}, 2000)
+
+
+def _bcd_lasso() -> SolverProblem:
+    A, b = diabetes_unit()
+    return SolverProblem({"A": A, "b": b, "lam": 0.05, "bs": 3, "rule": 3}, 2000)
+
+
 def _newton_logistic() -> SolverProblem:
     X, y = breast_cancer_small()
     return SolverProblem({"A": X, "y": 2 * y - 1, "lam": 1.0}, 100)
@@ -350,7 +361,9 @@ SOLVER_PROBLEMS = {
     "power_iteration": _power_iteration,
     "sinkhorn": _sinkhorn,
     "admm_lasso": _admm_lasso,
+    "bcd_lasso": _bcd_lasso,
     "bcd_least_squares": _bcd_least_squares,
+    "bcd_logistic": _bcd_logistic,
     "cd_lasso": _cd_lasso,
     "cd_least_squares": _cd_least_squares,
     "cd_logistic": _cd_logistic,

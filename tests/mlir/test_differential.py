@@ -133,6 +133,9 @@ REAL_DATA = {
     "cd_logistic": (RANDOM_RULE, {"tol": -1.0, "max_iter": 50}),
     "cd_lasso": (RANDOM_RULE, {"tol": -1.0, "max_iter": 50}),
     "hutchinson": ({"tol": 0.05, "max_iter": 1000}, {"tol": -1.0, "max_iter": 30}),
+    # The block solvers draw the power iteration's start vector (and rule 1 the block).
+    "bcd_logistic": ({"tol": 1e-8, "max_iter": 5000}, {"tol": -1.0, "max_iter": 20}),
+    "bcd_lasso": ({"tol": 1e-8, "max_iter": 20000}, {"tol": -1.0, "max_iter": 20}),
     "lasso_cd_shuffled": ({"tol": 1e-10, "max_iter": 1000}, {"tol": -1.0, "max_iter": 10}),
 }
 SYNTHETIC = ("cg", "gd", "ista", "fista", "lasso_cd", "elastic_net", "power_iteration", "sinkhorn")
