@@ -30,7 +30,14 @@ class Builtin:
 
 
 BUILTINS: dict[str, Builtin] = {}
-CONSTANTS = {"inf": float("inf"), "nan": float("nan"), "pi": 3.141592653589793}
+CONSTANTS = {"inf": float("inf"), "nan": float("nan"), "pi": 3.141592653589793,
+             "epsilon": None}  # the working real type's machine epsilon: see constant_value
+_EPSILON = {"f32": 2.0**-23, "f64": 2.0**-52}
+
+
+def constant_value(name: str, real: str) -> float:
+    """The value of a named constant when the working real type is `real` ('f32' or 'f64')."""
+    return _EPSILON[real] if name == "epsilon" else CONSTANTS[name]
 
 
 def _builtin(name: str, min_args: int, max_args: int | None, doc: str, keywords: tuple[str, ...] = ()):

@@ -159,17 +159,17 @@ class Lowerer(ExprLowerer):
 
     def literal_value(self, node):
         """The Python value of a default literal (number, bool, inf, -x)."""
-        from optc.dsl.builtins import CONSTANTS
+        from optc.dsl.builtins import CONSTANTS, constant_value
 
         if isinstance(node, (ast.Num, ast.Bool)):
             return node.value
         if isinstance(node, ast.Name) and node.id in CONSTANTS:
-            return CONSTANTS[node.id]
+            return constant_value(node.id, self.real)
         if isinstance(node, ast.Unary) and node.op == "neg":
             inner = self.literal_value(node.operand)
             if isinstance(inner, (int, float)) and not isinstance(inner, bool):
                 return -inner
-        raise OptcError("a default value must be a number, `true`, `false` or `inf`", node.span)
+        raise OptcError("a default value must be a number, `true`, `false`, `inf`, `pi` or `epsilon`", node.span)
 
     def _default_type(self, param: ast.Param, value) -> TensorType:
         if param.type is not None:

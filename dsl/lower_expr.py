@@ -9,7 +9,7 @@ math functions; bools take part only in logic and `where`. A dimension name is a
 from __future__ import annotations
 
 from optc.dsl import ast
-from optc.dsl.builtins import BUILTINS, CONSTANTS
+from optc.dsl.builtins import BUILTINS, CONSTANTS, constant_value
 from optc.dsl.scope import Scope
 from optc.errors import OptcError, Span, did_you_mean
 from optc.ir.builder import Builder
@@ -135,7 +135,7 @@ class ExprLowerer:
             owner, axis = self.dims[node.id]
             return self.b.emit("dimsize", (owner,), {"axis": axis}, node.span, hint=node.id)
         if node.id in CONSTANTS:
-            return self.b.const(CONSTANTS[node.id], self.real, node.span)
+            return self.b.const(constant_value(node.id, self.real), self.real, node.span)
         if node.id in BUILTINS or node.id in self.fns:
             raise OptcError(f"`{node.id}` is a function; call it with arguments", node.span)
         if node.id in TRANSFORMS:

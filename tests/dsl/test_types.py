@@ -313,3 +313,15 @@ def test_parameter_defaults_fix_their_types(lowered, dtype):
         "f": 2.0,
     }
     assert fn.attrs["roles"] == ["arg"] + ["hyper"] * 6
+
+
+@pytest.mark.parametrize("dtype,eps", [("f32", 2.0**-23), ("f64", 2.0**-52)])
+def test_epsilon_is_the_working_types_machine_epsilon(lowered, dtype, eps):
+    """`epsilon` in an expression and as a default value follows the working real type."""
+    import numpy as np
+
+    module = lowered("solver s(x: real, tol = epsilon) { return y = epsilon * x, z = tol }", dtype=dtype)
+    fn = module.functions["s"]
+    values = [op.attrs["value"] for op in fn.body.ops if op.opcode == "const" and op.results[0].type.dtype == dtype]
+    assert eps in values
+    assert fn.attrs["defaults"]["tol"] == eps == float(np.finfo({"f32": np.float32, "f64": np.float64}[dtype]).eps)
