@@ -203,12 +203,10 @@ def _rsqrt(b, op, dtype, x):
 
 @scalar_rule("sigmoid")
 def _sigmoid(b, op, dtype, x):
-    # exp(-logaddexp(0, -x)) with logaddexp(0, t) = max(0, t) + log1p(exp(-|t|)): the NumPy
-    # backend's formula, so tiny results stay subnormal instead of flushing to 0.
-    t = b.fneg(x)
-    largest = intrinsic(b, "maxnum", dtype, const(dtype, 0), t)
-    soft = b.fadd(largest, libm(b, "log1p", dtype, intrinsic(b, "exp", dtype, b.fneg(intrinsic(b, "fabs", dtype, t)))))
-    return intrinsic(b, "exp", dtype, b.fneg(soft))
+    # The NumPy backend's formula: e = exp(-|x|), 1 / (1 + e) for x >= 0, e / (1 + e) below.
+    e = intrinsic(b, "exp", dtype, b.fneg(intrinsic(b, "fabs", dtype, x)))
+    r = b.fdiv(const(dtype, 1), b.fadd(const(dtype, 1), e))
+    return b.select(b.fcmp_ordered(">=", x, const(dtype, 0)), r, b.fmul(e, r))
 
 
 @scalar_rule("select")

@@ -215,17 +215,13 @@ def _rsqrt(fe, op: Op, dtype, x):
 
 @rule("sigmoid")
 def _sigmoid(fe, op: Op, dtype, x):
-    """exp(-logaddexp(0, -x)) as NumPy computes it: exp(-(max(-x, 0) + log1p(exp(-|x|)))), which
-    stays subnormal rather than 0 for large negative x."""
+    """As NumPy's rule computes it: e = exp(-|x|), 1 / (1 + e) for x >= 0, e / (1 + e) below."""
     t = fe.t
     magnitude = t.op(f"math.absf {x} : {dtype}")
-    small = t.op(f"math.exp {t.op(f'arith.negf {magnitude} : {dtype}')} : {dtype}")
-    positive = t.op(f"arith.cmpf ogt, {x}, {zero(fe, dtype)} : {dtype}")
-    shift = t.op(
-        f"arith.select {positive}, {zero(fe, dtype)}, {t.op(f'arith.negf {x} : {dtype}')} : {dtype}"
-    )
-    softplus = t.op(f"arith.addf {shift}, {_accurate(fe, 'log1p', dtype, small)} : {dtype}")
-    return t.op(f"math.exp {t.op(f'arith.negf {softplus} : {dtype}')} : {dtype}")
+    e = t.op(f"math.exp {t.op(f'arith.negf {magnitude} : {dtype}')} : {dtype}")
+    r = t.op(f"arith.divf {one(fe, dtype)}, {t.op(f'arith.addf {one(fe, dtype)}, {e} : {dtype}')} : {dtype}")
+    nonnegative = t.op(f"arith.cmpf oge, {x}, {zero(fe, dtype)} : {dtype}")
+    return t.op(f"arith.select {nonnegative}, {r}, {t.op(f'arith.mulf {e}, {r} : {dtype}')} : {dtype}")
 
 
 @rule("select")

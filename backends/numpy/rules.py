@@ -59,8 +59,15 @@ for _opcode, _fn in {
 
 # 1/sqrt(x), computed as a division so it is correctly rounded like the other backends' reference.
 _elementwise("rsqrt", lambda x: 1 / np.sqrt(x))
-# sigmoid(x) = exp(-log(1 + exp(-x))): no overflow for large |x|.
-_elementwise("sigmoid", lambda x: np.exp(-np.logaddexp(0, -x)))
+def _sigmoid(x):
+    """1 / (1 + exp(-x)) with one exponential that never overflows: e = exp(-|x|), then
+    1 / (1 + e) for x >= 0 and e / (1 + e) below (subnormal, not 0, down to about -745)."""
+    e = np.exp(-np.abs(x))
+    r = 1 / (1 + e)
+    return np.where(x >= 0, r, e * r)
+
+
+_elementwise("sigmoid", _sigmoid)
 
 
 @rule("cast")
