@@ -13,9 +13,8 @@ from __future__ import annotations
 from optc.backends.mlir.emit import DETAILS, Scalar, Tensor, UnsupportedOp, known_equal
 from optc.backends.mlir.rules import is_float, one, rule, zero
 from optc.backends.mlir.text import literal, scalar_type
-from optc.backends.numpy.rules import SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR
 from optc.ir.core import Op
-from optc.ir.ops import slice_dim
+from optc.ir.ops import SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR, slice_dim
 
 # ---------------------------------------------------------------- constants and shapes
 
