@@ -299,6 +299,27 @@ def test_the_disk_cache_key_covers_what_compiled_solves_depend_on():
         assert Path(inspect.getfile(module)).resolve() in hashed, module.__name__
 
 
+LONG_LOOP = """
+solver damped(A: real[n, n], b: real[n], sweeps: int) {
+  state x = zeros(n)
+  for k in 0..sweeps {
+    x' = x + 0.5 * solve(A, b - A @ x)
+  }
+  return x
+}
+"""
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "numpy"])
+def test_a_solve_in_a_long_loop_does_not_grow_the_stack(programs, backend):
+    """LAPACK takes its ints by reference: their stack slots are released each iteration (on
+    mlir a `memref.alloca_scope`), or a million sweeps (~100 MB of slots) would overflow the
+    stack. Damped refinement converges to numpy.linalg.solve's answer."""
+    A, b = np.array([[4.0, 1.0], [2.0, 3.0]]), np.array([1.0, 2.0])
+    x = _run(programs.path(LONG_LOOP), "damped", backend, "float64", A=A, b=b, sweeps=1_000_000).x
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=1e-15)
+
+
 LIBRARY_NAMES = """
 solver dgetrf(A: real[n, n], b: real[n]) {
   return x = solve(A, A @ b)
