@@ -278,6 +278,11 @@ _define(
     "getrf/getrs); an exact zero pivot (getrf's info > 0) is a run-time error",
 )
 
+# Run-time errors of `solve`, worded the same on every backend ({0}, {1}: the offending sizes).
+SOLVE_NOT_SQUARE = "the matrix is {0}×{1}, not square"
+SOLVE_MISMATCH = "the right-hand side has {0} rows for a matrix of size {1}"
+SOLVE_SINGULAR = "the matrix is singular (zero pivot at row {0})"
+
 # ---------------------------------------------------------------- indexing
 
 

@@ -1,45 +1,24 @@
 """BLAS for generated code: SciPy's `cython_blas` function pointers under stable symbol names.
 
-Generated code calls `optc_dgemv`, `optc_sgemv`, `optc_dgemm`, `optc_sgemm`; before a module
-is loaded, `register()` binds those names to SciPy's BLAS (the library NumPy and SciPy use),
+Generated code calls `optc.dgemv`, `optc.sgemv`, `optc.dgemm`, `optc.sgemm`; before a module
+is loaded, `register()` binds those names to SciPy's BLAS (the library NumPy and SciPy use;
+the addresses come from `backends/scipy_symbols.py`),
 so object code in the disk cache stays valid across processes. Without SciPy, matrix
 products fall back to generated loops (`available()` is False and the cache key says so).
 """
 
 from __future__ import annotations
 
-import ctypes
 from functools import lru_cache
 
 from llvmlite import ir
 
-from optc.backends.llvm.scalar import F32, F64
+from optc.backends.llvm.loops import entry_alloca
+from optc.backends.llvm.scalar import LL_TYPES
+from optc.backends.scipy_symbols import BLAS_ROUTINES, blas_addresses, symbol, uses
 
-ROUTINES = ("dgemv", "sgemv", "dgemm", "sgemm")
 I32 = ir.IntType(32)
 CHAR = ir.IntType(8)
-
-
-def capsule_addresses(module, routines: tuple[str, ...]) -> dict[str, int]:
-    """`optc_<name>` -> the address of each routine a Cython module exports in `__pyx_capi__`."""
-    get_name = ctypes.pythonapi.PyCapsule_GetName
-    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
-    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
-    out = {}
-    for name in routines:
-        capsule = module.__pyx_capi__[name]
-        out[f"optc_{name}"] = get_pointer(capsule, get_name(capsule))
-    return out
-
-
-@lru_cache(maxsize=1)
-def _addresses() -> dict[str, int]:
-    try:
-        from scipy.linalg import cython_blas
-    except ImportError:
-        return {}
-    return capsule_addresses(cython_blas, ROUTINES)
 
 
 @lru_cache(maxsize=1)
@@ -53,22 +32,22 @@ def available() -> bool:
 
 def used_by(obj: bytes) -> bool:
     """Whether an object file refers to the BLAS symbols (so they must be bound first)."""
-    return any(f"optc_{name}".encode() in obj for name in ROUTINES)
+    return uses(obj, BLAS_ROUTINES)
 
 
 def register() -> None:
     """Bind the BLAS symbol names for the JIT's linker (idempotent)."""
     import llvmlite.binding as llvm
 
-    for name, address in _addresses().items():
+    for name, address in blas_addresses().items():
         llvm.add_symbol(name, address)
 
 
 def gemv_select(b: ir.IRBuilder, dtype: str, transposed, m, n, alpha, a, lda, x, incx, beta, y, incy) -> None:
     """y = alpha * op(A) x + beta * y for a column-major A (Fortran BLAS, 32-bit ints);
     op(A) is A^T where the run-time flag `transposed` holds."""
-    ty = F64 if dtype == "f64" else F32
-    name = "optc_dgemv" if dtype == "f64" else "optc_sgemv"
+    ty = LL_TYPES[dtype]
+    name = symbol("gemv", dtype)
     p = ty.as_pointer()
     fn = b.module.globals.get(name) or ir.Function(
         b.module,
@@ -83,8 +62,8 @@ def gemv_select(b: ir.IRBuilder, dtype: str, transposed, m, n, alpha, a, lda, x,
 def gemm_select(b: ir.IRBuilder, dtype: str, a_plain, b_plain, m, n, k, alpha, a, lda, bb, ldb, beta, c, ldc) -> None:
     """C = alpha * op(A) op(B) + beta * C for column-major matrices (Fortran BLAS); op is the
     identity where the run-time flag `*_plain` holds, else the transpose."""
-    ty = F64 if dtype == "f64" else F32
-    name = "optc_dgemm" if dtype == "f64" else "optc_sgemm"
+    ty = LL_TYPES[dtype]
+    name = symbol("gemm", dtype)
     p = ty.as_pointer()
     ip = I32.as_pointer()
     fn = b.module.globals.get(name) or ir.Function(
@@ -94,12 +73,6 @@ def gemm_select(b: ir.IRBuilder, dtype: str, a_plain, b_plain, m, n, k, alpha, a
     )
     b.call(fn, [_trans(b, a_plain, "N", "T"), _trans(b, b_plain, "N", "T"), int_arg(b, m), int_arg(b, n), int_arg(b, k),
                 _scalar(b, ty, alpha), a, int_arg(b, lda), bb, int_arg(b, ldb), _scalar(b, ty, beta), c, int_arg(b, ldc)])
-
-
-def entry_alloca(b: ir.IRBuilder, ty):
-    """A stack slot in the function's entry block (so loops do not grow the stack)."""
-    with b.goto_entry_block():
-        return b.alloca(ty)
 
 
 def _trans(b: ir.IRBuilder, flag, if_true: str, if_false: str):

@@ -28,11 +28,10 @@ from optc.backends.llvm import blas, lapack
 from optc.backends.llvm import loops as L
 from optc.backends.llvm.philox import bounded_draw, random_element
 from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, convert, intrinsic
-from optc.backends.numpy.rules import SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR
 from optc.errors import InternalError
 from optc.ir.core import Block, Function, Op, Value
 from optc.ir.graph import free_values, internal_uses, shape_key, static_one, use_counts
-from optc.ir.ops import OPS
+from optc.ir.ops import OPS, SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR
 
 I32 = ir.IntType(32)
 PTR = L.PTR
@@ -356,7 +355,7 @@ class FunctionCodegen:
                 b.store(b.zext(value, I8) if t.dtype == "bool" else value, ptr)
 
         int_pows = [op for op in group if op.opcode == "pow" and op.operands[0].type.dtype == "i64"]
-        flags = [self._entry_alloca(I1) for _ in int_pows]  # NumPy refuses an int to a negative int power
+        flags = [L.entry_alloca(self.b, I1) for _ in int_pows]  # NumPy refuses an int to a negative int power
         for flag in flags:
             self.b.store(ir.Constant(I1, 0), flag)
 
@@ -623,7 +622,7 @@ class FunctionCodegen:
         dtype = op.results[0].type.dtype
         axis = op.attrs.get("axis") if len(src.dims) > 1 else None  # a vector's axis 0 is all of it
         if axis is None:
-            acc_ptr = self._entry_alloca(LL_TYPES[dtype] if dtype != "bool" else I1)
+            acc_ptr = L.entry_alloca(self.b, LL_TYPES[dtype] if dtype != "bool" else I1)
             self.b.store(init, acc_ptr)
 
             def body(b, idx):
@@ -650,11 +649,6 @@ class FunctionCodegen:
     def _load(self, t: Tensor, idx):
         v = self.b.load(self.element_ptr(t, idx))
         return self.b.trunc(v, I1) if t.dtype == "bool" else v
-
-    def _entry_alloca(self, ty):
-        """An alloca in the entry block (so LLVM promotes it to registers)."""
-        with self.b.goto_entry_block():
-            return self.b.alloca(ty)
 
     def op_reduce_sum(self, op: Op, x, src: "Source | None" = None):
         src = src or self.tensor_source(x)
@@ -697,7 +691,7 @@ class FunctionCodegen:
             return self.b.fadd(intrinsic(self.b, "log", dtype, total), shift)
         axis %= x.rank
         out = self.alloc(mx.dims, dtype)
-        acc_ptr = self._entry_alloca(LL_TYPES[dtype])
+        acc_ptr = L.entry_alloca(self.b, LL_TYPES[dtype])
 
         def outer(b, idx):
             shift = shift_of(b, b.load(self.element_ptr(mx, idx)))
@@ -717,8 +711,8 @@ class FunctionCodegen:
         self.fail_if(self.b.icmp_signed("==", numel(self.b, x.dims), _i64(0)), op, f"{op.opcode} of an empty tensor")
         dtype = x.dtype
         axis = op.attrs.get("axis") if x.rank > 1 else None
-        best_ptr = self._entry_alloca(LL_TYPES[dtype])
-        at_ptr = self._entry_alloca(I64)
+        best_ptr = L.entry_alloca(self.b, LL_TYPES[dtype])
+        at_ptr = L.entry_alloca(self.b, I64)
         cmp = ">" if kind == "max" else "<"
 
         def better(b, v, best):
@@ -769,7 +763,7 @@ class FunctionCodegen:
     # ---------------------------------------------------------------- linear algebra
 
     def _sum_loop(self, dtype, n, term):
-        acc = self._entry_alloca(LL_TYPES[dtype])
+        acc = L.entry_alloca(self.b, LL_TYPES[dtype])
         self.b.store(const(dtype, 0), acc)
         L.counted_loop(self.b, _i64(0), n, lambda b, k: b.store(b.fadd(b.load(acc), term(b, k), flags=REASSOC), acc), "k")
         return self.b.load(acc)
@@ -827,7 +821,7 @@ class FunctionCodegen:
             blas.gemv_select(b, a.dtype, row_major, rows, cols, 1.0, a.ptr, ld, x.ptr, x.strides[0], 0.0, out.ptr, _i64(1))
 
         def loops():
-            acc = self._entry_alloca(LL_TYPES[a.dtype])
+            acc = L.entry_alloca(self.b, LL_TYPES[a.dtype])
 
             def row(b, i):
                 b.store(const(a.dtype, 0), acc)
@@ -893,7 +887,7 @@ class FunctionCodegen:
         ld = _max(b, n, _i64(1))
         pivots = b.bitcast(L.malloc(b, b.mul(ld, _i64(4))), I32.as_pointer())
         self.owned[-1].append(pivots)
-        info = self._entry_alloca(I32)
+        info = L.entry_alloca(self.b, I32)
         lapack.getrf(b, a.dtype, n, lu.ptr, ld, pivots, info)
         code = b.load(info)
         self.fail_if(b.icmp_signed(">", code, ir.Constant(I32, 0)), op, SOLVE_SINGULAR,

@@ -31,23 +31,23 @@ def emit_loop(cg, op: Op, lo, hi, init: list) -> None:
         if isinstance(x, Tensor):
             slots.append(cg.materialize(x))
         else:
-            slot = cg._entry_alloca(x.type)
+            slot = L.entry_alloca(b, x.type)
             b.store(x, slot)
             slots.append(slot)
-    iters = cg._entry_alloca(ir.IntType(64))
+    iters = L.entry_alloca(b, ir.IntType(64))
     b.store(_i64(0), iters)
-    converged = cg._entry_alloca(I1)
+    converged = L.entry_alloca(b, I1)
     b.store(ir.Constant(I1, 0 if until else 1), converged)
     traces = []
     for dtype in trace_dtypes:
-        ptr_slot = cg._entry_alloca(MEM_TYPES[dtype].as_pointer())
-        cap_slot = cg._entry_alloca(ir.IntType(64))
+        ptr_slot = L.entry_alloca(b, MEM_TYPES[dtype].as_pointer())
+        cap_slot = L.entry_alloca(b, ir.IntType(64))
         b.store(_i64(64), cap_slot)
         b.store(b.bitcast(L.malloc(b, _i64(64 * ELEMENT_SIZE[dtype])), MEM_TYPES[dtype].as_pointer()), ptr_slot)
         traces.append((ptr_slot, cap_slot, dtype))
     progress_values = None
     if outermost and trace_dtypes:
-        progress_values = cg._entry_alloca(ir.ArrayType(ir.DoubleType(), len(trace_dtypes)))
+        progress_values = L.entry_alloca(b, ir.ArrayType(ir.DoubleType(), len(trace_dtypes)))
 
     fn = cg.func
     pre = b.block

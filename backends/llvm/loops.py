@@ -2,7 +2,8 @@
 
 `counted_loop` emits `for i in [lo, hi)` with a phi induction variable and calls a body
 callback; `nested_loops` does the same over several dimensions. Buffers come from `malloc`
-and go back with `free`; both are declared on first use.
+and go back with `free`; both are declared on first use. Stack slots (`entry_alloca`) live in
+the entry block.
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ def nested_loops(b: ir.IRBuilder, dims: list, body: Callable[[ir.IRBuilder, list
         counted_loop(b, ir.Constant(I64, 0), dims[k], lambda b, i: level(b, k + 1, idx + [i]), f"d{k}")
 
     level(b, 0, [])
+
+
+def entry_alloca(b: ir.IRBuilder, ty) -> ir.Value:
+    """A stack slot in the function's entry block: LLVM promotes it to registers, and a slot
+    used inside a loop does not grow the stack each iteration."""
+    with b.goto_entry_block():
+        return b.alloca(ty)
 
 
 def declare(module: ir.Module, name: str, ret, args) -> ir.Function:

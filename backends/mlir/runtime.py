@@ -7,6 +7,8 @@ results struct, then one slot per argument: a pointer to a pointer to a memref d
 `{allocated, aligned, offset, sizes[rank], strides[rank]}`, or a pointer to a scalar. Results
 come back in a C struct in declaration order, the status last (see `emit.py` for the ABI).
 Tensor results are malloc'd buffers: they are copied into NumPy arrays and freed here.
+External functions the code calls are bound by name when the engine is created: progress
+callbacks, and SciPy's LAPACK for `solve` (`backends/scipy_symbols.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from functools import cache, lru_cache
 import numpy as np
 from optc.backends.mlir.emit import DETAILS, Emitted, FunctionABI
 from optc.backends.mlir.lower import CPU_PIPELINE, bindings, parse_and_lower
+from optc.backends.scipy_symbols import LAPACK_ROUTINES, lapack_addresses, uses
 from optc.ir.core import Function
 from optc.ir.types import NUMPY_NAMES
 
@@ -57,6 +60,9 @@ class Compiled:
         with self.context:
             self.engine = execution_engine.ExecutionEngine(module, opt_level=3)
         self.module = module
+        if uses(text.encode(), LAPACK_ROUTINES):  # solve: SciPy's LAPACK, bound by name
+            for name, address in lapack_addresses().items():
+                self.engine.raw_register_runtime(name, ctypes.c_void_p(address))
         self.hook = threading.local()
         self.callbacks = []
         for n in progress_arities:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from optc.backends.mlir.emit import DETAILS, Scalar, Tensor, UnsupportedOp, known_equal
 from optc.backends.mlir.rules import is_float, one, rule, zero
 from optc.backends.mlir.text import literal, scalar_type
-from optc.backends.numpy.rules import SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR
+from optc.backends.scipy_symbols import symbol
 from optc.ir.core import Op
-from optc.ir.ops import slice_dim
+from optc.ir.ops import SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR, slice_dim
 
 # ---------------------------------------------------------------- constants and shapes
 
@@ -569,89 +569,84 @@ def _outer(fe, op: Op, x: Tensor, y: Tensor):
 
 @rule("solve")
 def _solve(fe, op: Op, a: Tensor, rhs: Tensor):
-    """Gaussian elimination with partial pivoting on copies of A and b, then back substitution.
-
-    The pivot is the first entry of largest magnitude in the column (LAPACK's idamax), so the
-    row interchanges are getrf's; an exact zero pivot is the singular-matrix error at its row (the
-    first one, as getrf's info), and that column's multipliers are 0 so the loops go on safely."""
+    """x = A⁻¹ b by LAPACK getrf + getrs on column-major copies (so strided views work and the
+    operands stay intact), as on the llvm backend: SciPy's routines, the ones the NumPy backend
+    calls, bound to `optc.dgetrf`... when the module is loaded (`runtime.py`), so every backend
+    meets the same pivots. An exact zero pivot (getrf's info > 0) is the singular-matrix error
+    at its row."""
     t, dtype = fe.t, a.dtype
     shape_a, shape_b = op.operands[0].type.shape, op.operands[1].type.shape
     n = _checked_equal(fe, op, a.dims[0], a.dims[1], shape_a[0], shape_a[1], SOLVE_NOT_SQUARE)
     n = _checked_equal(fe, op, rhs.dims[0], n, shape_b[0], shape_a[0], SOLVE_MISMATCH)
-    lu, x = fe.copy(a), fe.copy(rhs, op.results[0].hint)
-    cols = [rhs.dims[1]] if rhs.rank == 2 else [t.index(1)]
+    lu = fe.alloc([n, n], dtype)
+    _transpose_into(fe, lu, a, [n, n])
+    if rhs.rank == 1:
+        x, nrhs = fe.copy(rhs, op.results[0].hint), t.index(1)
+    else:
+        nrhs = rhs.dims[1]
+        x = fe.alloc([nrhs, n], dtype)
+        _transpose_into(fe, x, rhs, [n, nrhs])
+    info = _getrf_getrs(fe, dtype, n, nrhs, lu, x)
+    singular = t.op(f"arith.cmpi sgt, {info}, {t.const('0', 'i32')} : i32")
+    info64 = t.op(f"arith.extsi {info} : i32 to i64")
+    row = t.op(f"arith.subi {info64}, {t.const('1', 'i64')} : i64")
+    fe.fail_if(singular, op, SOLVE_SINGULAR, (row,))
+    if rhs.rank == 1:
+        return x
+    out = fe.alloc([n, nrhs], dtype, op.results[0].hint)
+    _transpose_into(fe, out, x, [nrhs, n])
+    return out
 
-    def at(c):  # the index of row i, column c of the right-hand side
-        return (lambda i: [i, c]) if rhs.rank == 2 else (lambda i: [i])
 
-    def absolute(v):
-        return t.op(f"math.absf {v} : {dtype}")
+def _transpose_into(fe, dst: Tensor, src: Tensor, dims: list[str]) -> None:
+    """dst[j, i] = src[i, j] over `dims` (src's): a row-major copy of a matrix is its
+    column-major form, the layout LAPACK takes."""
+    fe.t.nest(dims, lambda ivs: fe.store(fe.load(src, ivs), dst, ivs[::-1]))
 
-    def eliminate(k, state):
-        first = state[0]
-        k1 = t.op(f"arith.addi {k}, {t.index(1)} : index")
 
-        def better(i, best):
-            value = absolute(fe.load(lu, [i, k]))
-            bigger = t.op(f"arith.cmpf ogt, {value}, {best[1]} : {dtype}")
-            return [t.op(f"arith.select {bigger}, {i}, {best[0]} : index"),
-                    t.op(f"arith.select {bigger}, {value}, {best[1]} : {dtype}")]
+def _getrf_getrs(fe, dtype: str, n: str, nrhs: str, lu: Tensor, rhs: Tensor) -> str:
+    """Factor the column-major n×n buffer `lu` in place (getrf), then overwrite the column-major
+    n×nrhs buffer `rhs` with the solution (getrs); returns getrf's info (an i32). LAPACK takes
+    every argument by reference: the ints, the pivots and `trans` are stack slots of a
+    `memref.alloca_scope`, so a solve in a loop does not grow the stack."""
+    t = fe.t
+    getrf, getrs = symbol("getrf", dtype), symbol("getrs", dtype)
+    fe.module.declare(getrf, ["!llvm.ptr"] * 6, [])
+    fe.module.declare(getrs, ["!llvm.ptr"] * 9, [])
 
-        p = t.for_(k1, n, better, [k, absolute(fe.load(lu, [k, k]))], ["index", dtype])[0]
+    def call(name: str, args: list[str]) -> None:
+        types = ", ".join(["!llvm.ptr"] * len(args))
+        t.line(f"func.call @{name}({', '.join(args)}) : ({types}) -> ()")
 
-        def swap(tensor, row):
-            def body(ivs):
-                here, there = row(k, ivs[0]), row(p, ivs[0])
-                u, v = fe.load(tensor, here), fe.load(tensor, there)
-                fe.store(v, tensor, here)
-                fe.store(u, tensor, there)
-            return body
+    def slot(value: str, type_: str) -> str:
+        buf = t.op(f"memref.alloca() : memref<{type_}>")
+        t.line(f"memref.store {value}, {buf}[] : memref<{type_}>")
+        return _address(fe, buf, f"memref<{type_}>")
 
-        t.nest([n], swap(lu, lambda r, j: [r, j]))
-        t.nest(cols, swap(x, lambda r, c: at(c)(r)))
-        pivot = fe.load(lu, [k, k])
-        zero_pivot = t.op(f"arith.cmpf oeq, {pivot}, {zero(fe, dtype)} : {dtype}")
-        none_yet = t.op(f"arith.cmpi eq, {first}, {n} : index")
-        is_first = t.op(f"arith.andi {zero_pivot}, {none_yet} : i1")
+    def body() -> list[str]:
+        ld = t.op(f"arith.maxui {n}, {t.index(1)} : index")  # LAPACK wants lda >= 1
+        n32, ld32, nrhs32 = (t.op(f"arith.index_cast {v} : index to i32") for v in (n, ld, nrhs))
+        pn, pld, pnrhs = slot(n32, "i32"), slot(ld32, "i32"), slot(nrhs32, "i32")
+        pivots = t.op(f"memref.alloca({ld}) : memref<?xi32>")
+        ppiv = _address(fe, pivots, "memref<?xi32>")
+        info = t.op("memref.alloca() : memref<i32>")
+        pinfo = _address(fe, info, "memref<i32>")
+        pa = _address(fe, lu.name, lu.type)
+        call(getrf, [pn, pn, pa, pld, ppiv, pinfo])
+        code = t.op(f"memref.load {info}[] : memref<i32>")
+        trans = slot(t.const(str(ord("N")), "i8"), "i8")
+        call(getrs, [trans, pn, pnrhs, pa, pld, ppiv, _address(fe, rhs.name, rhs.type), pld, pinfo])
+        return [code]
 
-        def row(i, _):
-            ratio = t.op(f"arith.divf {fe.load(lu, [i, k])}, {pivot} : {dtype}")
-            mult = t.op(f"arith.select {zero_pivot}, {zero(fe, dtype)}, {ratio} : {dtype}")
-            fe.store(mult, lu, [i, k])
+    return t.alloca_scope(body, ["i32"])[0]
 
-            def update(tensor, idx_i, idx_k):
-                def body(j, _):
-                    prod = t.op(f"arith.mulf {mult}, {fe.load(tensor, idx_k(j))} : {dtype}")
-                    new = t.op(f"arith.subf {fe.load(tensor, idx_i(j))}, {prod} : {dtype}")
-                    fe.store(new, tensor, idx_i(j))
-                return body
 
-            t.for_(k1, n, update(lu, lambda j: [i, j], lambda j: [k, j]))
-            t.for_(t.index(0), cols[0], update(x, lambda c: at(c)(i), lambda c: at(c)(k)))
-
-        t.for_(k1, n, row)
-        return [t.op(f"arith.select {is_first}, {k}, {first} : index")]
-
-    first_zero = t.for_(t.index(0), n, eliminate, [n], ["index"])[0]
-    singular = t.op(f"arith.cmpi ult, {first_zero}, {n} : index")
-    fe.fail_if(singular, op, SOLVE_SINGULAR, (fe.to_i64(first_zero),))
-
-    def back(r, _):  # row k = n - 1 - r, from the bottom up
-        k = t.op(f"arith.subi {t.op(f'arith.subi {n}, {r} : index')}, {t.index(1)} : index")
-        k1 = t.op(f"arith.addi {k}, {t.index(1)} : index")
-
-        def column(c, _):
-            def step(j, acc):
-                prod = t.op(f"arith.mulf {fe.load(lu, [k, j])}, {fe.load(x, at(c)(j))} : {dtype}")
-                return [t.op(f"arith.subf {acc[0]}, {prod} : {dtype}")]
-
-            rest = t.for_(k1, n, step, [fe.load(x, at(c)(k))], [dtype])[0]
-            fe.store(t.op(f"arith.divf {rest}, {fe.load(lu, [k, k])} : {dtype}"), x, at(c)(k))
-
-        t.for_(t.index(0), cols[0], column)
-
-    t.for_(t.index(0), n, back)
-    return x
+def _address(fe, buf: str, type_: str) -> str:
+    """The address of the first element of an identity-layout buffer, as a C pointer."""
+    t = fe.t
+    index = t.op(f"memref.extract_aligned_pointer_as_index {buf} : {type_} -> index")
+    address = t.op(f"arith.index_cast {index} : index to i64")
+    return t.op(f"llvm.inttoptr {address} : i64 to !llvm.ptr")
 
 
 def _checked_equal(fe, op: Op, a: str, b: str, sym_a, sym_b, message: str) -> str:

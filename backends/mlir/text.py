@@ -3,9 +3,9 @@
 This is the bottom layer of the MLIR backend's emitter (`emit.py`): the lowering rules never
 format MLIR syntax themselves beyond one op per call, they go through a `FunctionText`, which
 hands out unique SSA names, hoists helper constants to the function's entry, appends the
-current source location to every line (`loc("adam.opt":15:8)`), and writes `scf.for`, `scf.if`
-and `scf.while` with their yields. Tensors are memrefs: function arguments and views use the
-fully dynamic strided type, aliased at the top of the module as
+current source location to every line (`loc("adam.opt":15:8)`), and writes `scf.for`, `scf.if`,
+`scf.while` and `memref.alloca_scope` with their yields. Tensors are memrefs: function arguments
+and views use the fully dynamic strided type, aliased at the top of the module as
 
     !f64_r2 = memref<?x?xf64, strided<[?, ?], offset: ?>>
 
@@ -265,6 +265,16 @@ class FunctionText:
             self.line("} else {", loc=False)
             self.depth += 2
             self._yield(list(else_() or []), types)
+        self._close()
+        return results
+
+    def alloca_scope(self, body: Callable[[], Sequence[str]], types: Sequence[str]) -> list[str]:
+        """`memref.alloca_scope`: the stack slots `body` allocates are released when it ends
+        (so a loop that runs it does not grow the stack); `body` returns the yields."""
+        prefix, results = self._results(len(types))
+        self.line(f"{prefix}memref.alloca_scope -> ({', '.join(types)}) {{", loc=False)
+        self.depth += 2
+        self._yield(list(body()), types, "memref.alloca_scope.return")
         self._close()
         return results
 

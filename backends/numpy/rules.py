@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from optc.ir.core import Op
+from optc.ir.ops import SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR
 from optc.ir.types import NUMPY_NAMES
 
 RULES: dict[str, Callable] = {}
@@ -118,16 +119,12 @@ RULES["dot"] = lambda op, x, y: _result(op, np.dot(x, y))
 RULES["outer"] = lambda op, x, y: _result(op, np.outer(x, y))
 RULES["transpose"] = lambda op, a: np.asarray(a).T
 
-# Run-time errors of `solve`, worded the same on every backend ({0}, {1}: the offending sizes).
-SOLVE_NOT_SQUARE = "the matrix is {0}×{1}, not square"
-SOLVE_MISMATCH = "the right-hand side has {0} rows for a matrix of size {1}"
-SOLVE_SINGULAR = "the matrix is singular (zero pivot at row {0})"
-
 
 @rule("solve")
 def _solve(op, a, b):
-    """LU with partial pivoting (LAPACK getrf, then getrs), the routines the llvm backend
-    calls. Singular means getrf met an exact zero pivot (info > 0); conditioning is not judged."""
+    """LU with partial pivoting (LAPACK getrf, then getrs), the routines the llvm and mlir
+    backends call. Singular means getrf met an exact zero pivot (info > 0); conditioning is not
+    judged."""
     from scipy.linalg import lapack
 
     a, b = np.asarray(a), np.asarray(b)
