@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from optc.backends.mlir.launch import GPUStep, Launch
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, operand_dtype, symbol
 from optc.backends.mlir.text import FunctionText, buffer_type, literal, memory_type, scalar_type
 from optc.ir.core import Function, Module, Op, Value
@@ -51,17 +52,6 @@ class Kernel:
 
     name: str
     reductions: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class GPUStep:
-    """The kernels of an optimizer step, launched in order, and the identity of each reduction
-    slot (empty without reductions)."""
-
-    text: str
-    step: Function
-    kernels: tuple[Kernel, ...]
-    partial_identities: tuple[float, ...]
 
 
 def emit_gpu_module(module: Module, path=None) -> GPUStep:
@@ -95,7 +85,9 @@ def emit_gpu_module(module: Module, path=None) -> GPUStep:
         + "\n"
     )
     identities = tuple(REDUCTIONS[op.opcode][1] for op in reductions)
-    return GPUStep(text, step, tuple(kernels), identities)
+    schedule = [Launch(k.name, None, tuple(range(len(reductions))) if i == 0 else ()) for i, k in enumerate(kernels)]
+    signature = tuple(("param", i) for i in range(len(step.params)))
+    return GPUStep(text, step, tuple(kernels), identities, signature, tuple(schedule))
 
 
 def inplace_kernel(module: ModuleEmitter, step: Function) -> str | None:
