@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+from functools import lru_cache
 
 import numpy as np
 from optc.backends.mlir.launch import GPUStep, numel, run_schedule
@@ -91,18 +92,26 @@ def _driver(name: str, params: list[tuple[str, str]]) -> str:
     )
 
 
+@lru_cache(maxsize=16)
+def _compile(gpu_text: str):
+    """The ExecutionEngine of a gpu.module's emulation (compiled once per text)."""
+    _, _, execution_engine = bindings()
+    context, module = parse_and_lower(emulation_text(gpu_text), EMULATION_PIPELINE)
+    with context:
+        engine = execution_engine.ExecutionEngine(module, opt_level=2)
+    engine.context = context  # the engine must not outlive its context
+    return engine
+
+
 class EmulatedDevice:
     """The kernels of a `GPUStep` compiled for the CPU, launched on NumPy arrays with `block`
     threads per block and at most `max_blocks` blocks (fewer than the elements need makes each
     thread loop, as on a GPU)."""
 
     def __init__(self, gpu: GPUStep, block: int = 256, max_blocks: int = 64):
-        _, _, execution_engine = bindings()
         self.gpu = gpu
         self.block, self.max_blocks = block, max_blocks
-        self.context, module = parse_and_lower(emulation_text(gpu.text), EMULATION_PIPELINE)
-        with self.context:
-            self.engine = execution_engine.ExecutionEngine(module, opt_level=2)
+        self.engine = _compile(gpu.text)
         self.calls = {}
         self._scratch: dict = {}
         self.launches: list[tuple[str, int, int]] = []  # (kernel, elements, blocks), for tests

@@ -55,12 +55,18 @@ class Kernel:
 
 
 def emit_gpu_module(module: Module, path=None) -> GPUStep:
-    """The `gpu.module` of an optimizer module's step, or UnsupportedOp saying why it has none."""
+    """The `gpu.module` of an optimizer module's step, or UnsupportedOp saying why it has none:
+    fused elementwise kernels here, or for a step over fixed-rank tensors (Muon, Adafactor) the
+    kernel schedule of `matrix_kernels.py`."""
     if module.attrs.get("kind") != "optimizer":
         raise UnsupportedOp(
             f"GPU kernels are generated for optimizers; `{module.attrs.get('name')}` is a solver"
         )
     step = module.functions[module.attrs["step"]]
+    if any(v.type.shape is not None for v in step.params if not v.type.is_scalar):
+        from optc.backends.mlir.matrix_kernels import emit_matrix_module
+
+        return emit_matrix_module(module, step, path)
     stage = stages(step)
     reductions = [op for op in step.body.ops if op.opcode in REDUCTIONS]
     n_stages = 1 + max((stage[op.results[0]] for op in reductions), default=0)
@@ -165,7 +171,7 @@ class _KernelEmitter:
         self.buffers: dict[
             Value, str
         ] = {}  # tensor (or, on the CPU, scalar state) parameter -> SSA memref
-        self.states = set(_targets(step)[1:]) if flavor == "cpu" else set()
+        self.states = set(step_targets(step)[1:]) if flavor == "cpu" else set()
 
     def fail_if(self, cond: str, op: Op, message: str, values: tuple[str, ...] = ()) -> None:
         raise UnsupportedOp(
@@ -230,7 +236,7 @@ class _KernelEmitter:
             t.line("gpu.return")
             header = f"    gpu.func @{self.name}({', '.join(params)}) kernel {{"
             return "\n".join([header, *t.lines(), f"    }} {t.loc}".rstrip()])
-        for value, target in zip(step.results, _targets(step)):
+        for value, target in zip(step.results, step_targets(step)):
             if value.type.is_scalar and value is not target:
                 self._store(self.env[value], target, None)
         t.line("return")
@@ -308,7 +314,7 @@ class _KernelEmitter:
             )
         if self.final:
             self.t.loc = self.module.loc(self.step)
-            for value, target in zip(self.step.results, _targets(self.step)):
+            for value, target in zip(self.step.results, step_targets(self.step)):
                 if not value.type.is_scalar and value is not target:
                     self._store(self.env[value], target, i)
         self.env = outer
@@ -335,7 +341,7 @@ class _KernelEmitter:
         self.t.line(f"memref.store {value}, {self.buffers[target]}[{i or ''}] : {ty}")
 
 
-def _targets(step: Function) -> list[Value]:
+def step_targets(step: Function) -> list[Value]:
     """The parameter each result of a step updates: the parameter, then the states in order."""
     has_grad = 1 if step.attrs.get("grad") else 0
     return [step.params[0], *step.params[1 + has_grad : 1 + has_grad + len(step.attrs["states"])]]

@@ -1,0 +1,537 @@
+"""Optimizer steps that are not elementwise (Muon, Adafactor) as a host schedule of GPU kernels.
+
+A step over fixed-rank tensors (real[m, n], real[m, 1]...) becomes one kernel per op that an
+elementwise loop cannot fuse, launched in program order by `launch.run_schedule`:
+
+    matmul A[p, r] @ B[r, q]        one thread per output element, a loop over r
+    reduce_sum/max/min, axis=0|1    one thread per output element, a loop over the reduced axis
+    full reduction (norm, mean)     each thread accumulates its elements, one atomic per thread
+                                    into a `%partials` slot, read by the kernels after it
+    a loop (Newton-Schulz)          run by the host; its body's kernels launched per iteration,
+                                    the carried tensor ping-ponging between two scratch buffers
+    the step's results              one kernel per result shape, writing the parameter and the
+                                    states in place, last
+
+Elementwise ops, `transpose`, `outer` and constant `full`s are fused: a kernel computes element j
+of such a value inline from the elements of its operands (at j, or at the transposed or outer
+index), down to buffers: the step's parameters and the scratch buffers (allocated once per
+shape) that hold what earlier kernels materialized, namely matmul and axis-reduction results,
+matmul operands that are not plain buffers, and loop results. Scalars are computed by every
+thread before its loop, from the scalar parameters, the dimensions, the loop counter and the
+`%partials` of earlier reductions. Earlier kernels write only scratch buffers and the final ones
+read the tensors they update only at the element they write, so updating in place is safe (the
+emitter checks this rather than assume it).
+
+The kernels use no shared memory and no barriers, so `emulate.py` runs them faithfully on the
+CPU. Matmuls use one thread per output element (no tiling): correct everywhere, not fast.
+"""
+
+from __future__ import annotations
+
+from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, operand_dtype, symbol
+from optc.backends.mlir.launch import GPUStep, Launch, Loop
+from optc.backends.mlir.text import FunctionText, buffer_type, literal, scalar_type
+from optc.ir.core import Function, Module, Op, Value
+from optc.ir.ops import OPS
+
+REDUCTIONS = {
+    "reduce_sum": ("addf", 0.0),
+    "reduce_max": ("maximumf", float("-inf")),
+    "reduce_min": ("minimumf", float("inf")),
+}
+INLINE = ("transpose", "outer", "full")  # computed inline at any index, like elementwise ops
+
+
+def emit_matrix_module(module: Module, step: Function, path=None) -> GPUStep:
+    """The `gpu.module` and host schedule of a step over fixed-rank tensors, or UnsupportedOp."""
+    from optc.backends.mlir.kernels import GPU_MODULE, Kernel
+
+    plan = _Plan(module, step, path)
+    schedule = tuple(plan.walk(step.body.ops))
+    schedule += tuple(plan.finals())
+    bodies = [_KernelEmitter(plan, *spec).generate() for spec in plan.specs]
+    text = "\n".join(
+        [
+            "module attributes {gpu.container_module} {",
+            f"  gpu.module @{GPU_MODULE} {{",
+            "\n\n".join(bodies),
+            "  }",
+            "}",
+        ]
+    )
+    kernels = tuple(Kernel(spec[0], (spec[2][1],) if spec[1] == "reduce" else ()) for spec in plan.specs)
+    return GPUStep(
+        text + "\n",
+        step,
+        kernels,
+        tuple(plan.identities),
+        tuple(plan.signature()),
+        schedule,
+        tuple(plan.scratch),
+        plan.dims,
+    )
+
+
+class _Plan:
+    """Walks a step: which values live in buffers (`slots`), the kernels (`specs`: name, kind,
+    details, shape) and the schedule."""
+
+    def __init__(self, module: Module, step: Function, path):
+        self.module = ModuleEmitter(module, "gpu", path)
+        self.step = step
+        self.base = symbol(step.name)
+        self.slots: dict[Value, tuple] = {}
+        self.partial: dict[Value, int] = {}
+        self.identities: list[float] = []
+        self.scratch: list[tuple[str, tuple]] = []
+        self.loops = 0
+        self.carries: list[str] = []  # the dtype of each carried tensor
+        self.specs: list[tuple] = []
+        self.defs: dict[Value, Op] = {}
+        self.dims: dict[str, tuple[int, int]] = {}
+        if any(v.type.dtype == "bool" for v in step.params if not v.type.is_scalar):
+            raise UnsupportedOp(f"`{step.name}` has boolean tensors, which kernels do not store")
+        for i, v in enumerate(step.params):
+            if v.type.is_scalar:
+                continue
+            self.slots[v] = ("param", i)
+            for axis, d in enumerate(v.type.shape):
+                if isinstance(d, str):
+                    self.dims.setdefault(d, (i, axis))
+
+    def signature(self) -> list[tuple]:
+        """The slots every kernel of the step takes, in order (see `launch.py`)."""
+        return [
+            *(("param", i) for i in range(len(self.step.params))),
+            *(("dim", d) for d in self.dims),
+            *(("loop", j) for j in range(self.loops)),
+            *(("scratch", j) for j in range(len(self.scratch))),
+            *(("carry", j) for j in range(len(self.carries))),
+        ]
+
+    # ---------------------------------------------------------------- the walk
+
+    def walk(self, ops) -> list:
+        """The schedule of `ops` (the step's body or a loop's)."""
+        items: list = []
+        for op in ops:
+            for r in op.results:
+                self.defs[r] = op
+                self._check_shape(r, op)
+            if op.opcode == "loop":
+                items += self._loop(op)
+                continue
+            r = op.results[0]
+            category = OPS[op.opcode].category if op.opcode in OPS else ""
+            if r.type.is_scalar and op.opcode not in REDUCTIONS:
+                if not (category == "elementwise" or op.opcode in ("const", "dimsize", "numel")):
+                    raise UnsupportedOp(f"`{op.opcode}` has no GPU kernel", op.loc)
+                continue
+            if op.opcode in REDUCTIONS and op.attrs.get("axis") is None:
+                self.partial[r] = len(self.identities)
+                self.identities.append(REDUCTIONS[op.opcode][1])
+                shape = op.operands[0].type.shape
+                items.append(self._kernel("reduce", (op, self.partial[r]), shape, (self.partial[r],)))
+            elif op.opcode in REDUCTIONS:
+                if len(op.operands[0].type.shape) != 2 or op.attrs.get("keepdims"):
+                    raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
+                items.append(self._kernel("axis", (op, self._new_scratch(r)), r.type.shape))
+            elif op.opcode == "matmul":
+                if any(len(v.type.shape) != 2 for v in op.operands) or r.type.dtype not in ("f32", "f64"):
+                    raise UnsupportedOp("kernels multiply real matrices only (no vectors)", op.loc)
+                for v in op.operands:
+                    base = self._untransposed(v)
+                    if base not in self.slots:
+                        items.append(self._materialize(base))
+                items.append(self._kernel("matmul", (op, self._new_scratch(r)), r.type.shape))
+            elif category == "elementwise":
+                for v in op.operands:
+                    if not v.type.is_scalar and v.type.shape != r.type.shape:
+                        raise UnsupportedOp("kernels do not broadcast tensors of two shapes", op.loc)
+            elif op.opcode == "full" and op.operands[0].type.dtype != r.type.dtype:
+                raise UnsupportedOp("`full` fills with a value of its own dtype in a kernel", op.loc)
+            elif op.opcode in ("transpose", "outer") and len(r.type.shape) != 2:
+                raise UnsupportedOp(f"`{op.opcode}` makes matrices only in a kernel", op.loc)
+            elif op.opcode not in INLINE:
+                raise UnsupportedOp(f"`{op.opcode}` has no GPU kernel", op.loc)
+        return items
+
+    def _check_shape(self, v: Value, op: Op) -> None:
+        if not v.type.is_scalar and v.type.shape is None:
+            raise UnsupportedOp("kernels of matrix steps need tensors of fixed rank", op.loc)
+        for d in () if v.type.is_scalar else v.type.shape:
+            if isinstance(d, str) and d not in self.dims:
+                raise UnsupportedOp(f"the dimension `{d}` is not a parameter's", op.loc)
+
+    def _untransposed(self, v: Value) -> Value:
+        """What a matmul operand is a transpose of (itself if it is none): matmuls read it from a
+        buffer, at transposed indices, rather than recompute it per use."""
+        while v not in self.slots and self.defs[v].opcode == "transpose":
+            v = self.defs[v].operands[0]
+        return v
+
+    def _new_scratch(self, v: Value) -> tuple:
+        self.scratch.append((v.type.dtype, v.type.shape))
+        self.slots[v] = ("scratch", len(self.scratch) - 1)
+        return self.slots[v]
+
+    def _materialize(self, v: Value) -> Launch:
+        """A kernel writing `v` into a new scratch buffer."""
+        before = dict(self.slots)  # the kernel computes v: it must not read v's own buffer
+        return self._kernel("map", ((v, self._new_scratch(v)),), v.type.shape, slots=before)
+
+    def _kernel(self, kind: str, details, shape: tuple, resets: tuple = (), slots=None) -> Launch:
+        """A kernel reading the buffers materialized so far (`slots`)."""
+        name = f"{self.base}_{len(self.specs)}_{kind}"
+        slots = dict(self.slots) if slots is None else slots
+        self.specs.append((name, kind, details, shape, slots, dict(self.defs)))
+        return Launch(name, shape, resets)
+
+    def _loop(self, op: Op) -> list:
+        """A loop run by the host (after kernels materializing its initial values): counted,
+        each carried tensor read from its carry slot and written to a scratch buffer that
+        ping-pongs with a second one (`alt`)."""
+        if op.attrs.get("until"):
+            raise UnsupportedOp("a loop with a convergence test has no GPU schedule", op.loc)
+        start, stop, *inits = op.operands
+        body = op.regions[0]
+        counter, *args = body.args
+        if any(v in self._uses() for v in op.results[len(args) :]) or any(
+            v.type.is_scalar for v in inits
+        ):
+            raise UnsupportedOp("a GPU loop carries tensors only (no counters or flags)", op.loc)
+        bounds = (self._host(start, op), self._host(stop, op))
+        items = [self._materialize(v) for v in inits if v not in self.slots]
+        index, self.loops = self.loops, self.loops + 1
+        self.slots[counter] = ("loop", index)
+        for arg in args:
+            self.slots[arg] = ("carry", len(self.carries))
+            self.carries.append(arg.type.dtype)
+        body_items = self.walk(body.ops)
+        carried = []
+        for arg, init, out in zip(args, inits, body.results):
+            if out not in self.slots:
+                body_items.append(self._materialize(out))
+            if self.slots[out][0] != "scratch":
+                raise UnsupportedOp("a GPU loop must compute its carried tensors", op.loc)
+            self.scratch.append((out.type.dtype, out.type.shape))
+            carried.append((self.slots[arg], self.slots[init], self.slots[out], len(self.scratch) - 1))
+        for arg, result in zip(args, op.results):
+            self.slots[result] = self.slots[arg]
+        return [*items, Loop(index, *bounds, tuple(carried), tuple(body_items))]
+
+    def _host(self, v: Value, loop: Op) -> tuple:
+        """A loop bound the host knows: a constant, a scalar parameter or a dimension."""
+        if v in self.step.params:
+            return ("param", self.step.params.index(v))
+        op = self.defs.get(v)
+        if op is not None and op.opcode == "const":
+            return ("const", op.attrs["value"])
+        if op is not None and op.opcode == "dimsize":
+            d = op.operands[0].type.shape[op.attrs["axis"]]
+            return ("dim", d) if isinstance(d, str) else ("const", d)
+        raise UnsupportedOp("a GPU loop's bounds must be constants, parameters or dimensions", loop.loc)
+
+    def _uses(self) -> set[Value]:
+        used = set(self.step.results)
+        stack = [self.step.body]
+        while stack:
+            block = stack.pop()
+            used.update(block.results)
+            for op in block.ops:
+                used.update(op.operands)
+                stack.extend(op.regions)
+        return used
+
+    # ---------------------------------------------------------------- the final kernels
+
+    def finals(self) -> list[Launch]:
+        """One kernel per result shape writing the parameter and states in place; UnsupportedOp
+        where a kernel would read a tensor that it or an earlier final kernel overwrites."""
+        from optc.backends.mlir.kernels import step_targets
+
+        groups: dict[tuple, list] = {}
+        for value, target in zip(self.step.results, step_targets(self.step)):
+            if value is target:
+                continue
+            if value.type.is_scalar:
+                raise UnsupportedOp(f"`{self.step.name}` updates a scalar state, which matrix kernels do not")
+            groups.setdefault(value.type.shape, []).append((value, self.slots[target]))
+        written: set = set()
+        items = []
+        for shape, pairs in groups.items():
+            mine = {slot for _, slot in pairs}
+            reads: set = set()
+            for value, _ in pairs:
+                self._reads(value, True, reads)
+            if any(s in written or (s in mine and not same) for s, same in reads):
+                raise UnsupportedOp(
+                    f"`{self.step.name}` reads a tensor it updates at another element; "
+                    "kernels update in place"
+                )
+            written |= mine
+            items.append(self._kernel("update", tuple(pairs), shape))
+        return items
+
+    def _reads(self, v: Value, same: bool, out: set) -> None:
+        """The buffers that element j of `v` reads, each with whether only at element j."""
+        if v.type.is_scalar:
+            return
+        if v in self.slots:
+            out.add((self.slots[v], same))
+            return
+        op = self.defs[v]
+        for operand in op.operands:
+            self._reads(operand, same and op.opcode not in ("transpose", "outer"), out)
+
+
+class _KernelEmitter:
+    """Emits one kernel of a plan; the elementwise rules call `t`, `target`, `module` and
+    `fail_if`."""
+
+    target = "gpu"
+
+    def __init__(self, plan: _Plan, name: str, kind: str, details, shape: tuple, slots, defs):
+        self.plan, self.module = plan, plan.module
+        self.name, self.kind, self.details, self.shape = name, kind, details, shape
+        self.slots, self.defs = slots, defs
+        self.t = FunctionText(indent=6)
+        self.args: dict[tuple, str] = {}  # slot -> SSA argument
+        self.env: dict[Value, str] = {}  # scalar value -> SSA, computed before the loops
+        self.cache: dict[tuple[Value, str], str] = {}  # (tensor, index) -> SSA element
+        self.index: dict[str, str] = {}  # dimension name -> SSA index
+        self.dtype = next(v.type.dtype for v in plan.step.params if not v.type.is_scalar)
+
+    def fail_if(self, cond: str, op: Op, message: str, values: tuple[str, ...] = ()) -> None:
+        raise UnsupportedOp(
+            f"`{op.opcode}` needs a run-time check ({message}) that a kernel cannot report", op.loc
+        )
+
+    def generate(self) -> str:
+        plan, t = self.plan, self.t
+        t.loc = self.module.loc(plan.step)
+        self.n = t.fresh("n")
+        params = [f"{self.n}: index"]
+        for slot in plan.signature():
+            name, type_ = self._slot(slot)
+            self.args[slot] = name
+            params.append(f"{name}: {type_}")
+        if plan.identities:
+            self.partials = t.fresh("partials")
+            params.append(f"{self.partials}: {buffer_type(self.dtype, 1)}")
+        for d in plan.dims:
+            self.index[d] = t.op(f"arith.index_cast {self.args[('dim', d)]} : i64 to index")
+        for v in self._scalar_roots():
+            self.scalar(v)
+        t.loc = self.module.loc(plan.step)
+        getattr(self, "_" + self.kind)()
+        t.loc = self.module.loc(plan.step)
+        t.line("gpu.return")
+        header = f"    gpu.func @{self.name}({', '.join(params)}) kernel {{"
+        return "\n".join([header, *t.lines(), f"    }} {t.loc}".rstrip()])
+
+    def _slot(self, slot: tuple) -> tuple[str, str]:
+        """The SSA name and type of a signature slot's argument."""
+        kind, what = slot
+        if kind == "param":
+            v = self.plan.step.params[what]
+            type_ = scalar_type(v.type.dtype) if v.type.is_scalar else buffer_type(v.type.dtype, 1)
+            return self.t.fresh(v.hint or "arg"), type_
+        if kind in ("dim", "loop"):
+            return self.t.fresh(f"{kind}_{what}"), "i64"
+        dtype = self.plan.scratch[what][0] if kind == "scratch" else self.plan.carries[what]
+        return self.t.fresh(f"{kind}{what}"), buffer_type(dtype, 1)
+
+    # ---------------------------------------------------------------- the kernels
+
+    def _grid(self, body, inits=(), types=()) -> list[str]:
+        """`for j = block_id * block_dim + thread_id; j < n; j += grid_dim * block_dim`."""
+        t = self.t
+        block, size = t.op("gpu.block_id x"), t.op("gpu.block_dim x")
+        thread, grid = t.op("gpu.thread_id x"), t.op("gpu.grid_dim x")
+        start = t.op(f"arith.addi {t.op(f'arith.muli {block}, {size} : index')}, {thread} : index")
+        stride = t.op(f"arith.muli {grid}, {size} : index")
+        return t.for_(start, self.n, body, inits, types, step=stride)
+
+    def _map(self) -> None:
+        """Elements of values written to buffers (all computed before any is stored)."""
+
+        def body(j, _):
+            values = [self.elem(v, j) for v, _ in self.details]
+            for (v, slot), value in zip(self.details, values):
+                self._store(slot, v.type.dtype, value, j)
+
+        self._grid(body)
+
+    _update = _map
+
+    def _reduce(self) -> None:
+        op, r = self.details
+        kind, identity = REDUCTIONS[op.opcode]
+        ty = scalar_type(op.results[0].type.dtype)
+        init = self.t.const(literal(identity, op.results[0].type.dtype))
+
+        def body(j, accs):
+            x = self.elem(op.operands[0], j)
+            self.t.loc = self.module.loc(op)
+            return [self.t.op(f"arith.{kind} {accs[0]}, {x} : {ty}")]
+
+        (acc,) = self._grid(body, [init], [ty])
+        self.t.loc = self.module.loc(op)
+        self.t.op(
+            f"memref.atomic_rmw {kind} {acc}, {self.partials}[{self.t.index(r)}] : "
+            f"({ty}, {buffer_type(self.dtype, 1)}) -> {ty}"
+        )
+
+    def _axis(self) -> None:
+        """One thread per output element, a loop along the reduced axis."""
+        op, slot = self.details
+        t = self.t
+        kind, identity = REDUCTIONS[op.opcode]
+        dtype = op.results[0].type.dtype
+        ty = scalar_type(dtype)
+        rows, cols = (self.dim(d) for d in op.operands[0].type.shape)
+        axis = op.attrs["axis"] % 2
+
+        def body(o, _):
+            def inner(k, accs):
+                row, col = (k, o) if axis == 0 else (o, k)
+                x = self.elem(op.operands[0], self._flat(row, col, cols))
+                t.loc = self.module.loc(op)
+                return [t.op(f"arith.{kind} {accs[0]}, {x} : {ty}")]
+
+            init = t.const(literal(identity, dtype))
+            (acc,) = t.for_(t.index(0), rows if axis == 0 else cols, inner, [init], [ty])
+            self._store(slot, dtype, acc, o)
+
+        self._grid(body)
+
+    def _matmul(self) -> None:
+        """One thread per output element: a dot product along the inner dimension."""
+        op, slot = self.details
+        t = self.t
+        a, b = op.operands
+        dtype = op.results[0].type.dtype
+        ty = scalar_type(dtype)
+        inner_dim, cols = self.dim(a.type.shape[1]), self.dim(b.type.shape[1])
+
+        def body(j, _):
+            row = t.op(f"arith.divui {j}, {cols} : index")
+            col = t.op(f"arith.remui {j}, {cols} : index")
+
+            def inner(k, accs):
+                x = self.elem(a, self._flat(row, k, inner_dim))
+                y = self.elem(b, self._flat(k, col, cols))
+                t.loc = self.module.loc(op)
+                product = t.op(f"arith.mulf {x}, {y} : {ty}")
+                return [t.op(f"arith.addf {accs[0]}, {product} : {ty}")]
+
+            zero = t.const(literal(0.0, dtype))
+            (acc,) = t.for_(t.index(0), inner_dim, inner, [zero], [ty])
+            self._store(slot, dtype, acc, j)
+
+        self._grid(body)
+
+    # ---------------------------------------------------------------- elements and scalars
+
+    def dim(self, d) -> str:
+        """A dimension as an index."""
+        return self.t.index(d) if isinstance(d, int) else self.index[d]
+
+    def _flat(self, row: str, col: str, cols: str) -> str:
+        t = self.t
+        return t.op(f"arith.addi {t.op(f'arith.muli {row}, {cols} : index')}, {col} : index")
+
+    def _store(self, slot: tuple, dtype: str, value: str, j: str) -> None:
+        self.t.line(f"memref.store {value}, {self.args[slot]}[{j}] : {buffer_type(dtype, 1)}")
+
+    def elem(self, v: Value, j: str) -> str:
+        """Element j (flat, row-major) of tensor `v`: loaded from its buffer or computed inline."""
+        key = (v, j)
+        if key in self.cache:
+            return self.cache[key]
+        t = self.t
+        if v in self.slots:
+            value = t.op(f"memref.load {self.args[self.slots[v]]}[{j}] : {buffer_type(v.type.dtype, 1)}")
+        else:
+            op = self.defs[v]
+            if op.opcode == "full":
+                value = self.env[op.operands[0]]
+            elif op.opcode == "transpose":
+                rows, cols = (self.dim(d) for d in v.type.shape)
+                row = t.op(f"arith.divui {j}, {cols} : index")
+                col = t.op(f"arith.remui {j}, {cols} : index")
+                value = self.elem(op.operands[0], self._flat(col, row, rows))
+            elif op.opcode == "outer":
+                cols = self.dim(v.type.shape[1])
+                x = self.elem(op.operands[0], t.op(f"arith.divui {j}, {cols} : index"))
+                y = self.elem(op.operands[1], t.op(f"arith.remui {j}, {cols} : index"))
+                t.loc = self.module.loc(op)
+                mul = "arith.mulf" if v.type.dtype in ("f32", "f64") else "arith.muli"
+                value = t.op(f"{mul} {x}, {y} : {scalar_type(v.type.dtype)}")
+            else:
+                from optc.backends.mlir.rules import RULES
+
+                args = [self.env[o] if o.type.is_scalar else self.elem(o, j) for o in op.operands]
+                t.loc = self.module.loc(op)
+                value = RULES[op.opcode](self, op, operand_dtype(op), *args)
+        self.cache[key] = value
+        return value
+
+    def _scalar_roots(self) -> list[Value]:
+        """The scalars this kernel's elements use, in the order first met."""
+        roots = {
+            "map": lambda: [v for v, _ in self.details],
+            "update": lambda: [v for v, _ in self.details],
+            "reduce": lambda: [self.details[0].operands[0]],
+            "axis": lambda: [self.details[0].operands[0]],
+            "matmul": lambda: list(self.details[0].operands),
+        }[self.kind]()
+        found: dict[Value, None] = {}
+        seen: set[Value] = set()
+        stack = list(reversed(roots))
+        while stack:
+            v = stack.pop()
+            if v in seen or v in self.slots:
+                continue
+            seen.add(v)
+            if v.type.is_scalar:
+                found[v] = None
+                continue
+            stack.extend(reversed(self.defs[v].operands))
+        return list(found)
+
+    def scalar(self, v: Value) -> str:
+        """A scalar, computed (once, before the loops) from arguments, partials and constants."""
+        if v in self.env:
+            return self.env[v]
+        t = self.t
+        step = self.plan.step
+        if v in self.slots:
+            value = self.args[self.slots[v]]
+        elif v in step.params:
+            value = self.args[("param", step.params.index(v))]
+        elif v in self.plan.partial:
+            r = self.plan.partial[v]
+            value = t.op(f"memref.load {self.partials}[{t.index(r)}] : {buffer_type(self.dtype, 1)}")
+        else:
+            from optc.backends.mlir.rules import RULES
+
+            op = self.defs[v]
+            args = [self.scalar(o) for o in op.operands if o.type.is_scalar]
+            t.loc = self.module.loc(op)
+            if op.opcode == "const":
+                value = RULES["const"](self, op).name
+            elif op.opcode == "dimsize":
+                value = self._dim64(op.operands[0].type.shape[op.attrs["axis"]])
+            elif op.opcode == "numel":
+                value = t.const("1", "i64")
+                for d in op.operands[0].type.shape:
+                    value = t.op(f"arith.muli {value}, {self._dim64(d)} : i64")
+            else:
+                value = RULES[op.opcode](self, op, operand_dtype(op), *args)
+        self.env[v] = value
+        return value
+
+    def _dim64(self, d) -> str:
+        return self.t.const(str(d), "i64") if isinstance(d, int) else self.args[("dim", d)]
