@@ -10,13 +10,13 @@ from optc.backends.mlir.launch import scalar_updates
 from optc.compiler import compile_source
 
 
-def emulate_vs_numpy(name, emit, shape, hypers, steps, block, max_blocks, seed=0):
+def emulate_vs_numpy(name, emit, shape, hypers, steps, block, max_blocks, seed=0, dtype="f32"):
     """(emulated tensors, NumPy tensors, emulated device) after `steps` steps of optimizer `name`
     from the same random start, with `emit(module) -> GPUStep` making the kernels."""
     from optc.backends.mlir import MLIRExecutable
     from optc.backends.mlir.emulate import EmulatedDevice
 
-    module = compile_source(name, None, None, "f32").module
+    module = compile_source(name, None, None, dtype).module
     step = module.functions[module.attrs["step"]]
     init = module.functions[module.attrs["init"]]
     gpu = emit(module)
@@ -27,18 +27,19 @@ def emulate_vs_numpy(name, emit, shape, hypers, steps, block, max_blocks, seed=0
     assert set(hypers) <= set(names), set(hypers) - set(names)
     values = {**step.attrs["defaults"], **hypers}
     hyper = [
-        np.dtype({"f32": np.float32, "bool": np.bool_, "i64": np.int64}[v.type.dtype]).type(values[n])
+        np.dtype({"f32": np.float32, "f64": np.float64, "bool": np.bool_, "i64": np.int64}[v.type.dtype]).type(values[n])
         for n, v in zip(names, step.params[len(step.params) - 1 - len(names) : -1])
     ]
     rng = np.random.default_rng(seed)
-    param = rng.standard_normal(shape).astype(np.float32)
+    real = np.float32 if dtype == "f32" else np.float64
+    param = rng.standard_normal(shape).astype(real)
     has_grad = bool(step.attrs.get("grad"))
-    first_grad = rng.standard_normal(shape).astype(np.float32)
+    first_grad = rng.standard_normal(shape).astype(real)
     states = reference.run(init.name, [param, *([first_grad] if init.attrs.get("grad") else []), *hyper])
     ours = [param.copy(), *[np.array(s, copy=True) for s in states]]
     theirs = [param.copy(), *[np.array(s, copy=True) for s in states]]
     for t in range(1, steps + 1):
-        grad = first_grad if t == 1 else rng.standard_normal(shape).astype(np.float32)
+        grad = first_grad if t == 1 else rng.standard_normal(shape).astype(real)
         grads = [grad] if has_grad else []
         args = [ours[0], *grads, *ours[1:], *hyper, np.int64(t)]
         device.step(args)

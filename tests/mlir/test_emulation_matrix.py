@@ -71,3 +71,10 @@ def test_scratch_buffers_are_allocated_once_per_shape():
         (("m", 4), ("n", 3)): [4, 3, 4, 3, 12],
         (("m", 5), ("n", 2)): [5, 2, 5, 2, 10],
     }
+
+
+@pytest.mark.parametrize("name, hypers", [("muon", {"lr": 0.02}), ("adafactor", {"lr": 0.1})])
+def test_float64_schedules_match_numpy(name, hypers):
+    ours, theirs, _ = emulate_vs_numpy(name, emit_gpu_module, (12, 9), hypers, 4, 8, 3, dtype="f64")
+    for a, e in zip(ours, theirs):
+        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-14)
