@@ -29,23 +29,17 @@ CPU. Matmuls use one thread per output element (no tiling): correct everywhere, 
 from __future__ import annotations
 
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, operand_dtype, symbol
+from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel, step_targets
 from optc.backends.mlir.launch import GPUStep, Launch, Loop
 from optc.backends.mlir.text import FunctionText, buffer_type, literal, scalar_type
 from optc.ir.core import Function, Module, Op, Value
 from optc.ir.ops import OPS
 
-REDUCTIONS = {
-    "reduce_sum": ("addf", 0.0),
-    "reduce_max": ("maximumf", float("-inf")),
-    "reduce_min": ("minimumf", float("inf")),
-}
 INLINE = ("transpose", "outer", "full")  # computed inline at any index, like elementwise ops
 
 
 def emit_matrix_module(module: Module, step: Function, path=None) -> GPUStep:
     """The `gpu.module` and host schedule of a step over fixed-rank tensors, or UnsupportedOp."""
-    from optc.backends.mlir.kernels import GPU_MODULE, Kernel
-
     plan = _Plan(module, step, path)
     schedule = tuple(plan.walk(step.body.ops))
     schedule += tuple(plan.finals())
@@ -248,8 +242,6 @@ class _Plan:
     def finals(self) -> list[Launch]:
         """One kernel per result shape writing the parameter and states in place; UnsupportedOp
         where a kernel would read a tensor that it or an earlier final kernel overwrites."""
-        from optc.backends.mlir.kernels import step_targets
-
         groups: dict[tuple, list] = {}
         for value, target in zip(self.step.results, step_targets(self.step)):
             if value is target:
