@@ -1,7 +1,9 @@
-"""Running the GPU kernels of `kernels.py` on an NVIDIA GPU through CuPy (`backend="mlir-gpu"`).
+"""Running the GPU kernels of an optimizer's step or a solver on an NVIDIA GPU through CuPy
+(`backend="mlir-gpu"`).
 
 The PTX is produced on the host by MLIR for the device's compute capability and loaded with
-`cupy.RawModule`; `launch.run_schedule` launches the kernels of a step on a `CupyDevice`.
+`cupy.RawModule`; `launch.run_schedule` launches the kernels of a step on a `CupyDevice`, and
+`solver_kernels.run_solver` a solver's (its loops and scalars on the host).
 `GPUExecutable.step` updates CuPy arrays in place, with no copies to the host; `run` gives the
 API the executable interface of the other backends (NumPy arrays in and out, copied to the device
 and back). Scalar states (SGD's `has_buf`) are updated on the host (`launch.scalar_updates`).
@@ -24,6 +26,7 @@ import numpy as np
 from optc.backends.mlir.kernels import emit_gpu_module
 from optc.backends.mlir.launch import numel, run_schedule, scalar_updates
 from optc.backends.mlir.lower import to_ptx
+from optc.backends.mlir.solver_kernels import SolverSchedule, run_solver
 from optc.ir.core import Module
 from optc.ir.types import NUMPY_NAMES
 
@@ -93,6 +96,10 @@ class CupyDevice:
     def set(self, array, index: int, value: float) -> None:
         array[index] = value
 
+    def read(self, array, index: int):
+        """One element, copied to the host (a synchronization)."""
+        return array[index].get()[()]
+
     def launch(self, kernel: str, n: int, values: list) -> None:
         if kernel not in self.functions:
             self.functions[kernel] = self.raw.get_function(kernel)
@@ -107,7 +114,8 @@ class CupyDevice:
 
 
 class GPUExecutable:
-    """An optimizer's step compiled to PTX for the current GPU, with its init on the CPU."""
+    """An optimizer's step, or a solver, compiled to PTX for the current GPU (an optimizer's
+    init on the CPU)."""
 
     def __init__(self, module: Module):
         from optc.backends.mlir import MLIRExecutable
@@ -124,8 +132,9 @@ class GPUExecutable:
         path.write_text(ptx)
         raw = cupy.RawModule(path=str(path))
         self.device = CupyDevice(cupy, raw, BLOCKS_PER_SM * device.attributes["MultiProcessorCount"])
-        self.step_name = self.gpu.step.name
-        self.cpu = MLIRExecutable(module)  # init, and the scalar-state updates
+        self.solver = isinstance(self.gpu, SolverSchedule)
+        self.step_name = None if self.solver else self.gpu.step.name
+        self.cpu = None if self.solver else MLIRExecutable(module)  # init, scalar-state updates
 
     def step(self, args: list) -> list:
         """One step on the device: `args` as the step function's parameters, tensors as
@@ -139,6 +148,8 @@ class GPUExecutable:
 
     def run(self, name: str, args: list, progress=None) -> list:
         """The interface of the other backends: NumPy arrays in and out (copied through the device)."""
+        if self.solver:
+            return self._solve(args, progress)
         if name != self.step_name:
             return self.cpu.run(name, args, progress)
         step = self.gpu.step
@@ -153,3 +164,13 @@ class GPUExecutable:
             self.cupy.asnumpy(device[i]) if not v.type.is_scalar else next(scalars)
             for v, i in zip(step.results, targets)
         ]
+
+    def _solve(self, args: list, progress) -> list:
+        """A solver on the device: its inputs copied there, its outputs back."""
+        fn = self.gpu.fn
+        device = [
+            self.cupy.asarray(np.ascontiguousarray(a)) if not v.type.is_scalar else a
+            for v, a in zip(fn.params, args)
+        ]
+        results = run_solver(self.gpu, self.device, device, progress)
+        return [self.cupy.asnumpy(r) if isinstance(r, self.cupy.ndarray) else r for r in results]

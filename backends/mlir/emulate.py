@@ -150,6 +150,9 @@ class EmulatedDevice:
     def set(self, array: np.ndarray, index: int, value: float) -> None:
         array[index] = value
 
+    def read(self, array: np.ndarray, index: int):
+        return array[index]
+
     def launch(self, kernel: str, n: int, values: list) -> None:
         """Run `kernel` over n elements with the grid a GPU launch would get (capped)."""
         grid = max(1, min(-(-n // self.block), self.max_blocks))

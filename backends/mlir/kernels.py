@@ -54,14 +54,15 @@ class Kernel:
     reductions: tuple[int, ...]
 
 
-def emit_gpu_module(module: Module, path=None) -> GPUStep:
-    """The `gpu.module` of an optimizer module's step, or UnsupportedOp saying why it has none:
-    fused elementwise kernels here, or for a step over fixed-rank tensors (Muon, Adafactor) the
-    kernel schedule of `matrix_kernels.py`."""
-    if module.attrs.get("kind") != "optimizer":
-        raise UnsupportedOp(
-            f"GPU kernels are generated for optimizers; `{module.attrs.get('name')}` is a solver"
-        )
+def emit_gpu_module(module: Module, path=None):
+    """The `gpu.module` of an optimizer's step (a `GPUStep`) or of a solver (a `SolverSchedule`,
+    `solver_kernels.py`), or UnsupportedOp saying why it has none: fused elementwise kernels
+    here, or for a step over fixed-rank tensors (Muon, Adafactor) the kernel schedule of
+    `matrix_kernels.py`."""
+    if module.attrs.get("kind") == "solver":
+        from optc.backends.mlir.solver_kernels import emit_solver_module
+
+        return emit_solver_module(module, path)
     step = module.functions[module.attrs["step"]]
     if any(v.type.shape is not None for v in step.params if not v.type.is_scalar):
         from optc.backends.mlir.matrix_kernels import emit_matrix_module

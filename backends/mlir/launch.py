@@ -123,9 +123,12 @@ def run_schedule(gpu: GPUStep, device, args: list) -> None:
             if isinstance(item, Launch):
                 launch(item)
                 continue
-            for carry, init, out, _ in item.carried:
+            spare = {}
+            for carry, init, out, alt in item.carried:
                 binding[carry] = binding[init]
-            spare = {out: allocated[alt] for _, _, out, alt in item.carried}
+                pair = (allocated[out[1]], allocated[alt])  # the body writes the one init is not
+                first = 1 if binding[init] is pair[0] else 0
+                binding[out], spare[out] = pair[first], pair[1 - first]
             for k in range(host_value(item.start), host_value(item.stop)):
                 binding[("loop", item.index)] = np.int64(k)
                 execute(item.body)

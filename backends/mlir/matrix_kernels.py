@@ -43,7 +43,8 @@ def emit_matrix_module(module: Module, step: Function, path=None) -> GPUStep:
     plan = _Plan(module, step, path)
     schedule = tuple(plan.walk(step.body.ops))
     schedule += tuple(plan.finals())
-    bodies = [_KernelEmitter(plan, *spec).generate() for spec in plan.specs]
+    signature = tuple(plan.signature())
+    bodies = [KernelEmitter(plan, signature, *spec).generate() for spec in plan.specs]
     text = "\n".join(
         [
             "module attributes {gpu.container_module} {",
@@ -59,7 +60,7 @@ def emit_matrix_module(module: Module, step: Function, path=None) -> GPUStep:
         step,
         kernels,
         tuple(plan.identities),
-        tuple(plan.signature()),
+        signature,
         schedule,
         tuple(plan.scratch),
         plan.dims,
@@ -139,9 +140,7 @@ class _Plan:
                         items.append(self._materialize(base))
                 items.append(self._kernel("matmul", (op, self._new_scratch(r)), r.type.shape))
             elif category == "elementwise":
-                for v in op.operands:
-                    if not v.type.is_scalar and v.type.shape != r.type.shape:
-                        raise UnsupportedOp("kernels do not broadcast tensors of two shapes", op.loc)
+                check_broadcast(op)
             elif op.opcode == "full" and op.operands[0].type.dtype != r.type.dtype:
                 raise UnsupportedOp("`full` fills with a value of its own dtype in a kernel", op.loc)
             elif op.opcode in ("transpose", "outer") and len(r.type.shape) != 2:
@@ -273,18 +272,21 @@ class _Plan:
             out.add((self.slots[v], same))
             return
         op = self.defs[v]
-        for operand in op.operands:
-            self._reads(operand, same and op.opcode not in ("transpose", "outer"), out)
+        for operand in read_operands(op):
+            moved = op.opcode in ("transpose", "outer") or operand.type.shape != v.type.shape
+            self._reads(operand, same and not moved, out)
 
 
-class _KernelEmitter:
-    """Emits one kernel of a plan; the elementwise rules call `t`, `target`, `module` and
-    `fail_if`."""
+class KernelEmitter:
+    """Emits one kernel of a plan (this file's, or `solver_kernels.py`'s) taking the arguments
+    of `signature`. Scalars are arguments when the signature has them as ("host", value) slots
+    (solvers), else computed before the loops from the scalar parameters, dimensions and
+    partials (optimizer steps). The elementwise rules call `t`, `target`, `module`, `fail_if`."""
 
     target = "gpu"
 
-    def __init__(self, plan: _Plan, name: str, kind: str, details, shape: tuple, slots, defs):
-        self.plan, self.module = plan, plan.module
+    def __init__(self, plan, signature, name: str, kind: str, details, shape: tuple, slots, defs):
+        self.plan, self.module, self.signature = plan, plan.module, signature
         self.name, self.kind, self.details, self.shape = name, kind, details, shape
         self.slots, self.defs = slots, defs
         self.t = FunctionText(indent=6)
@@ -304,7 +306,7 @@ class _KernelEmitter:
         t.loc = self.module.loc(plan.step)
         self.n = t.fresh("n")
         params = [f"{self.n}: index"]
-        for slot in plan.signature():
+        for slot in self.signature:
             name, type_ = self._slot(slot)
             self.args[slot] = name
             params.append(f"{name}: {type_}")
@@ -312,8 +314,9 @@ class _KernelEmitter:
             self.partials = t.fresh("partials")
             params.append(f"{self.partials}: {buffer_type(self.dtype, 1)}")
         for d in plan.dims:
-            self.index[d] = t.op(f"arith.index_cast {self.args[('dim', d)]} : i64 to index")
-        for v in self._scalar_roots():
+            if ("dim", d) in self.args:
+                self.index[d] = t.op(f"arith.index_cast {self.args[('dim', d)]} : i64 to index")
+        for v in scalar_roots(self.kind, self.details, self.slots, self.defs):
             self.scalar(v)
         t.loc = self.module.loc(plan.step)
         getattr(self, "_" + self.kind)()
@@ -331,6 +334,8 @@ class _KernelEmitter:
             return self.t.fresh(v.hint or "arg"), type_
         if kind in ("dim", "loop"):
             return self.t.fresh(f"{kind}_{what}"), "i64"
+        if kind == "host":
+            return self.t.fresh(what.hint or "s"), scalar_type(what.type.dtype)
         dtype = self.plan.scratch[what][0] if kind == "scratch" else self.plan.carries[what]
         return self.t.fresh(f"{kind}{what}"), buffer_type(dtype, 1)
 
@@ -424,6 +429,50 @@ class _KernelEmitter:
 
         self._grid(body)
 
+    def _matvec(self) -> None:
+        """A[m, n] @ x[n] (matvec) or x[m] @ A[m, n] (vecmat): one thread per output element."""
+        op, slot = self.details
+        t = self.t
+        dtype = op.results[0].type.dtype
+        ty = scalar_type(dtype)
+        matrix, vector = op.operands if self.kind == "matvec" else reversed(op.operands)
+        rows, cols = (self.dim(d) for d in matrix.type.shape)
+
+        def body(j, _):
+            def inner(k, accs):
+                at = self._flat(j, k, cols) if self.kind == "matvec" else self._flat(k, j, cols)
+                x, y = self.elem(matrix, at), self.elem(vector, k)
+                t.loc = self.module.loc(op)
+                product = t.op(f"arith.mulf {x}, {y} : {ty}")
+                return [t.op(f"arith.addf {accs[0]}, {product} : {ty}")]
+
+            zero = t.const(literal(0.0, dtype))
+            (acc,) = t.for_(t.index(0), cols if self.kind == "matvec" else rows, inner, [zero], [ty])
+            self._store(slot, dtype, acc, j)
+
+        self._grid(body)
+
+    _vecmat = _matvec
+
+    def _dot(self) -> None:
+        """x . y as a full reduction of the products (a partial sum per thread, then an atomic)."""
+        op, r = self.details
+        ty = scalar_type(op.results[0].type.dtype)
+        init = self.t.const(literal(0.0, op.results[0].type.dtype))
+
+        def body(j, accs):
+            x, y = (self.elem(v, j) for v in op.operands)
+            self.t.loc = self.module.loc(op)
+            product = self.t.op(f"arith.mulf {x}, {y} : {ty}")
+            return [self.t.op(f"arith.addf {accs[0]}, {product} : {ty}")]
+
+        (acc,) = self._grid(body, [init], [ty])
+        self.t.loc = self.module.loc(op)
+        self.t.op(
+            f"memref.atomic_rmw addf {acc}, {self.partials}[{self.t.index(r)}] : "
+            f"({ty}, {buffer_type(self.dtype, 1)}) -> {ty}"
+        )
+
     # ---------------------------------------------------------------- elements and scalars
 
     def dim(self, d) -> str:
@@ -447,8 +496,14 @@ class _KernelEmitter:
             value = t.op(f"memref.load {self.args[self.slots[v]]}[{j}] : {buffer_type(v.type.dtype, 1)}")
         else:
             op = self.defs[v]
-            if op.opcode == "full":
-                value = self.env[op.operands[0]]
+            if op.opcode in ("full", "full_like"):
+                value = self.env[op.operands[0 if op.opcode == "full" else 1]]
+            elif op.opcode == "eye":
+                cols = self.dim(v.type.shape[1])
+                row = t.op(f"arith.divui {j}, {cols} : index")
+                diagonal = t.op(f"arith.cmpi eq, {row}, {t.op(f'arith.remui {j}, {cols} : index')} : index")
+                ones, zeros = (t.const(literal(x, v.type.dtype)) for x in (1, 0))
+                value = t.op(f"arith.select {diagonal}, {ones}, {zeros} : {scalar_type(v.type.dtype)}")
             elif op.opcode == "transpose":
                 rows, cols = (self.dim(d) for d in v.type.shape)
                 row = t.op(f"arith.divui {j}, {cols} : index")
@@ -464,34 +519,14 @@ class _KernelEmitter:
             else:
                 from optc.backends.mlir.rules import RULES
 
-                args = [self.env[o] if o.type.is_scalar else self.elem(o, j) for o in op.operands]
+                args = [
+                    self.env[o] if o.type.is_scalar else self.elem(o, self._broadcast(o, v, j))
+                    for o in op.operands
+                ]
                 t.loc = self.module.loc(op)
                 value = RULES[op.opcode](self, op, operand_dtype(op), *args)
         self.cache[key] = value
         return value
-
-    def _scalar_roots(self) -> list[Value]:
-        """The scalars this kernel's elements use, in the order first met."""
-        roots = {
-            "map": lambda: [v for v, _ in self.details],
-            "update": lambda: [v for v, _ in self.details],
-            "reduce": lambda: [self.details[0].operands[0]],
-            "axis": lambda: [self.details[0].operands[0]],
-            "matmul": lambda: list(self.details[0].operands),
-        }[self.kind]()
-        found: dict[Value, None] = {}
-        seen: set[Value] = set()
-        stack = list(reversed(roots))
-        while stack:
-            v = stack.pop()
-            if v in seen or v in self.slots:
-                continue
-            seen.add(v)
-            if v.type.is_scalar:
-                found[v] = None
-                continue
-            stack.extend(reversed(self.defs[v].operands))
-        return list(found)
 
     def scalar(self, v: Value) -> str:
         """A scalar, computed (once, before the loops) from arguments, partials and constants."""
@@ -499,7 +534,9 @@ class _KernelEmitter:
             return self.env[v]
         t = self.t
         step = self.plan.step
-        if v in self.slots:
+        if ("host", v) in self.args:
+            value = self.args[("host", v)]
+        elif v in self.slots:
             value = self.args[self.slots[v]]
         elif v in step.params:
             value = self.args[("param", step.params.index(v))]
@@ -525,5 +562,72 @@ class _KernelEmitter:
         self.env[v] = value
         return value
 
+    def _broadcast(self, operand: Value, result: Value, j: str) -> str:
+        """The flat index in `operand` of element j of `result`, NumPy-broadcast (the shapes
+        aligned on the right, size-1 and missing axes read at 0)."""
+        shape, out = operand.type.shape, result.type.shape
+        if shape == out:
+            return j
+        t = self.t
+        padded = (1,) * (len(out) - len(shape)) + tuple(shape)
+        index = t.op(f"arith.muli {j}, {t.index(0)} : index")  # 0, as an SSA value of this region
+        if len(out) == 1:
+            return j if padded[0] != 1 else index
+        cols = self.dim(out[1])
+        row = t.op(f"arith.divui {j}, {cols} : index") if padded[0] != 1 else index
+        col = t.op(f"arith.remui {j}, {cols} : index") if padded[1] != 1 else index
+        return self._flat(row, col, self.dim(padded[1]))
+
     def _dim64(self, d) -> str:
         return self.t.const(str(d), "i64") if isinstance(d, int) else self.args[("dim", d)]
+
+
+def check_broadcast(op: Op) -> None:
+    """UnsupportedOp unless the tensor operands of an elementwise op broadcast to a result of
+    rank at most 2 (what `KernelEmitter._broadcast` indexes)."""
+    r = op.results[0]
+    if any(not v.type.is_scalar and v.type.shape != r.type.shape for v in op.operands) and (
+        len(r.type.shape) > 2
+    ):
+        raise UnsupportedOp("kernels broadcast matrices and vectors only", op.loc)
+
+
+ROOTS = {  # the tensors whose elements a kernel of each kind computes inline
+    "map": lambda details: [v for v, _ in details],
+    "update": lambda details: [v for v, _ in details],
+    "reduce": lambda details: [details[0].operands[0]],
+    "axis": lambda details: [details[0].operands[0]],
+    "matmul": lambda details: list(details[0].operands),
+    "matvec": lambda details: list(details[0].operands),
+    "vecmat": lambda details: list(details[0].operands),
+    "dot": lambda details: list(details[0].operands),
+}
+
+
+def scalar_roots(kind: str, details, slots: dict, defs: dict) -> list[Value]:
+    """The scalars that a kernel's inline elements use directly, in the order first met."""
+    found: dict[Value, None] = {}
+    seen: set[Value] = set()
+    stack = list(reversed(ROOTS[kind](details)))
+    while stack:
+        v = stack.pop()
+        if v in seen or v in slots:
+            continue
+        seen.add(v)
+        if v.type.is_scalar:
+            found[v] = None
+            continue
+        stack.extend(reversed(read_operands(defs[v])))
+    return list(found)
+
+
+def read_operands(op: Op) -> list[Value]:
+    """The operands whose values an inline op reads (not the sizes of `full` and `eye`, nor
+    the tensor that `full_like` takes only the shape of)."""
+    if op.opcode == "full":
+        return [op.operands[0]]
+    if op.opcode == "full_like":
+        return [op.operands[1]]
+    if op.opcode == "eye":
+        return []
+    return list(op.operands)

@@ -1,0 +1,73 @@
+"""Solvers on the GPU route (`solver_kernels.py`: loops and scalars on the host, vector work as
+kernels), run with the kernels emulated thread by thread on the CPU, against the NumPy backend
+on the differential problems (tests/mlir/test_differential.py): float64 to the stopping rule
+with the same iteration counts, float32 for a fixed number of iterations; grids of a few
+threads so every kernel's grid-stride loop runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from optc.backends.mlir.emit import UnsupportedOp
+from optc.backends.mlir.kernels import emit_gpu_module
+
+from optc.backends import get_backend
+from optc.compiler import compile_source
+from optc.validate import bind_inputs
+from tests.mlir.helpers import needs_mlir
+from tests.mlir.test_differential import DECLARATIONS, SOLVERS, problem
+
+pytestmark = needs_mlir
+
+
+def _compiled(name: str, dtype: str):
+    source = DECLARATIONS[name][0]
+    return compile_source(source, name if source != name else None, "solver", dtype)
+
+
+def _has_schedule(name: str) -> bool:
+    try:
+        emit_gpu_module(_compiled(name, "f64").module)
+    except UnsupportedOp:
+        return False
+    return True
+
+
+GPU_SOLVERS = [n for n in SOLVERS if _has_schedule(n)]
+
+
+def _close(actual, expected, rtol, what):
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.dtype == expected.dtype and actual.shape == expected.shape, what
+    scale = max(float(np.max(np.abs(expected))), 1.0) if expected.size else 1.0
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
+
+
+@pytest.mark.parametrize("dtype", ["f64", "f32"])
+@pytest.mark.parametrize("name", GPU_SOLVERS)
+def test_emulated_solver_matches_numpy(name, dtype):
+    from optc.backends.mlir.emulate import EmulatedDevice
+    from optc.backends.mlir.solver_kernels import run_solver
+
+    compiled = _compiled(name, dtype)
+    inputs, fixed = problem(name, np.random.default_rng(7))
+    if dtype == "f32":
+        inputs = {**inputs, **fixed}
+    fn = compiled.function()
+    args = bind_inputs(fn, inputs, name)
+    schedule = emit_gpu_module(compiled.module)
+    device = EmulatedDevice(schedule, block=2, max_blocks=2)
+    actual = run_solver(schedule, device, args)
+    expected = get_backend("numpy").compile(compiled.module).run(fn.name, args)
+    n = len(fn.attrs["result_names"])
+    assert (int(actual[n]), bool(actual[n + 1])) == (int(expected[n]), bool(expected[n + 1]))
+    rtol = 1e-9 if dtype == "f64" else 2e-4
+    for k, (a, e) in enumerate(zip(actual, expected)):
+        _close(a, e, rtol, f"{name} result {k}")
+    assert any(n_elements > 2 * 2 for _, n_elements, _ in device.launches)  # threads looped
+
+
+def test_most_solvers_have_a_gpu_schedule():
+    assert {"cg", "gd", "fista", "admm_lasso", "sinkhorn", "power_iteration", "label_spreading"} <= set(
+        GPU_SOLVERS
+    )
