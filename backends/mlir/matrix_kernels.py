@@ -364,7 +364,7 @@ class KernelEmitter:
 
     def _reduce(self) -> None:
         op, r = self.details
-        kind, identity = REDUCTIONS[op.opcode]
+        kind, identity = REDUCTIONS["reduce_max" if op.opcode == "logsumexp" else op.opcode]
         ty = scalar_type(op.results[0].type.dtype)
         init = self.t.const(literal(identity, op.results[0].type.dtype))
 
@@ -428,6 +428,67 @@ class KernelEmitter:
             self._store(slot, dtype, acc, j)
 
         self._grid(body)
+
+    def _lse_axis(self) -> None:
+        """logsumexp along one axis of a matrix, one thread per output element: the max, then
+        log(sum(exp(x - shift))) + shift, with shift the max or 0 where it is not finite."""
+        op, slot = self.details
+        t = self.t
+        dtype = op.results[0].type.dtype
+        ty = scalar_type(dtype)
+        rows, cols = (self.dim(d) for d in op.operands[0].type.shape)
+        axis = op.attrs["axis"] % 2
+
+        def body(o, _):
+            def along(step):
+                def inner(k, accs):
+                    row, col = (k, o) if axis == 0 else (o, k)
+                    x = self.elem(op.operands[0], self._flat(row, col, cols))
+                    t.loc = self.module.loc(op)
+                    return [step(accs[0], x)]
+
+                return inner
+
+            lowest = t.const(literal(float("-inf"), dtype))
+            extent = rows if axis == 0 else cols
+            (m,) = t.for_(t.index(0), extent, along(lambda a, x: t.op(f"arith.maximumf {a}, {x} : {ty}")), [lowest], [ty])
+            shift = self._finite_or_zero(m, dtype)
+
+            def add(a, x):
+                e = t.op(f"math.exp {t.op(f'arith.subf {x}, {shift} : {ty}')} : {ty}")
+                return t.op(f"arith.addf {a}, {e} : {ty}")
+
+            (total,) = t.for_(t.index(0), extent, along(add), [t.const(literal(0.0, dtype))], [ty])
+            self._store(slot, dtype, t.op(f"arith.addf {t.op(f'math.log {total} : {ty}')}, {shift} : {ty}"), o)
+
+        self._grid(body)
+
+    def _finite_or_zero(self, m: str, dtype: str) -> str:
+        t, ty = self.t, scalar_type(dtype)
+        size = t.op(f"math.absf {m} : {ty}")
+        finite = t.op(f"arith.cmpf olt, {size}, {t.const(literal(float('inf'), dtype))} : {ty}")
+        return t.op(f"arith.select {finite}, {m}, {t.const(literal(0.0, dtype))} : {ty}")
+
+    def _lse_sum(self) -> None:
+        """The second pass of a full logsumexp: sum(exp(x - shift)) into a partial, the shift a
+        host scalar (the first pass is a max reduction)."""
+        op, r, shift = self.details
+        ty = scalar_type(op.results[0].type.dtype)
+        init = self.t.const(literal(0.0, op.results[0].type.dtype))
+
+        def body(j, accs):
+            x = self.elem(op.operands[0], j)
+            self.t.loc = self.module.loc(op)
+            d = self.t.op(f"arith.subf {x}, {self.env[shift]} : {ty}")
+            e = self.t.op(f"math.exp {d} : {ty}")
+            return [self.t.op(f"arith.addf {accs[0]}, {e} : {ty}")]
+
+        (acc,) = self._grid(body, [init], [ty])
+        self.t.loc = self.module.loc(op)
+        self.t.op(
+            f"memref.atomic_rmw addf {acc}, {self.partials}[{self.t.index(r)}] : "
+            f"({ty}, {buffer_type(self.dtype, 1)}) -> {ty}"
+        )
 
     def _matvec(self) -> None:
         """A[m, n] @ x[n] (matvec) or x[m] @ A[m, n] (vecmat): one thread per output element."""
@@ -601,6 +662,8 @@ ROOTS = {  # the tensors whose elements a kernel of each kind computes inline
     "matvec": lambda details: list(details[0].operands),
     "vecmat": lambda details: list(details[0].operands),
     "dot": lambda details: list(details[0].operands),
+    "lse_axis": lambda details: [details[0].operands[0]],
+    "lse_sum": lambda details: [details[0].operands[0], details[2]],
 }
 
 

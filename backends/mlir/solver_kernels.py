@@ -17,8 +17,10 @@ the scalars it uses as arguments. Loops run on the host with the NumPy interpret
 (counted, `until` tested after each iteration, traces, iterations, converged); a carried tensor
 that the body computes ping-pongs between two scratch buffers.
 
-Solvers that index (`x[i]`, indexed updates), take arg-extrema, reduce with logsumexp or draw
-random numbers have no GPU schedule yet: `emit_solver_module` raises UnsupportedOp naming the op.
+A logsumexp along an axis is one kernel (a max pass, then a sum pass, per output element); over
+all elements it is two reductions with the shift computed on the host in between. Solvers that
+index (`x[i]`, indexed updates), take arg-extrema, sum integers or draw random numbers have no
+GPU schedule yet: `emit_solver_module` raises UnsupportedOp naming the op.
 """
 
 from __future__ import annotations
@@ -62,6 +64,15 @@ class HostOp:
     """A scalar op evaluated on the host."""
 
     op: Op
+
+
+@dataclass(frozen=True)
+class HostCompute:
+    """`output = fn(*inputs)` on the host, for values with no IR op (logsumexp's shift)."""
+
+    fn: object
+    inputs: tuple[Value, ...]
+    output: Value
 
 
 @dataclass(frozen=True)
@@ -167,13 +178,13 @@ class _SolverPlan:
             r = op.results[0]
             if op.opcode == "loop":
                 items += self._loop(op)
-            elif r.type.is_scalar and op.opcode not in REDUCTIONS and op.opcode != "dot":
+            elif r.type.is_scalar and op.opcode not in (*REDUCTIONS, "dot", "logsumexp"):
                 if op.opcode not in HOST_OPS and not (
                     category == "elementwise" and all(v.type.is_scalar for v in op.operands)
                 ):
                     raise UnsupportedOp(f"`{op.opcode}` has no GPU schedule", op.loc)
                 items.append(HostOp(op))
-            elif (op.opcode == "dot" or op.opcode in REDUCTIONS) and r.type.dtype not in ("f32", "f64"):
+            elif op.opcode in ("dot", "logsumexp", *REDUCTIONS) and r.type.dtype not in ("f32", "f64"):
                 raise UnsupportedOp(f"`{op.opcode}` of integers has no GPU kernel", op.loc)
             elif op.opcode == "dot" or (op.opcode in REDUCTIONS and op.attrs.get("axis") is None):
                 slot = len(self.identities)
@@ -181,10 +192,13 @@ class _SolverPlan:
                 self.identities.append(0.0 if op.opcode == "dot" else REDUCTIONS[op.opcode][1])
                 kind = "dot" if op.opcode == "dot" else "reduce"
                 items.append(self._call(kind, (op, slot), op.operands[0].type.shape, (slot,), ((slot, r),)))
-            elif op.opcode in REDUCTIONS:
+            elif op.opcode == "logsumexp" and op.attrs.get("axis") is None:
+                items += self._logsumexp(op)
+            elif op.opcode in (*REDUCTIONS, "logsumexp"):
                 if len(op.operands[0].type.shape) != 2 or op.attrs.get("keepdims"):
                     raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
-                items.append(self._call("axis", (op, self._new_scratch(r, op)), r.type.shape))
+                kind = "lse_axis" if op.opcode == "logsumexp" else "axis"
+                items.append(self._call(kind, (op, self._new_scratch(r, op)), r.type.shape))
             elif op.opcode in PRODUCTS:
                 if r.type.dtype not in ("f32", "f64"):
                     raise UnsupportedOp("kernels multiply real matrices only", op.loc)
@@ -204,6 +218,22 @@ class _SolverPlan:
                 if fill.type.dtype != r.type.dtype:
                     raise UnsupportedOp("a fill value of another dtype has no GPU kernel", op.loc)
         return items
+
+    def _logsumexp(self, op: Op) -> list:
+        """A full logsumexp in two passes: a max reduction, the shift on the host (the max, or 0
+        where it is not finite), a sum of exp(x - shift), then log(sum) + shift on the host."""
+        r = op.results[0]
+        scalar = r.type
+        m, shift, total = Value(scalar, "max"), Value(scalar, "shift"), Value(scalar, "total")
+        first, second = len(self.identities), len(self.identities) + 1
+        self.identities += [float("-inf"), 0.0]
+        shape = op.operands[0].type.shape
+        return [
+            self._call("reduce", (op, first), shape, (first,), ((first, m),)),
+            HostCompute(lambda x: x if np.isfinite(x) else x.dtype.type(0), (m,), shift),
+            self._call("lse_sum", (op, second, shift), shape, (second,), ((second, total),)),
+            HostCompute(lambda s, c: s.dtype.type(np.log(s) + c), (total, shift), r),
+        ]
 
     def _untransposed(self, v: Value) -> Value:
         while v not in self.slots and self.defs[v].opcode == "transpose":
@@ -241,7 +271,10 @@ class _SolverPlan:
                 buffers[slots[v]] = None
             else:
                 stack.extend(read_operands(defs[v]))
-        written = [slot for _, slot in details] if kind == "map" else [details[1]] if kind in ("axis", *PRODUCTS) else []
+        if kind == "map":
+            written = [slot for _, slot in details]
+        else:
+            written = [details[1]] if kind in ("axis", "lse_axis", *PRODUCTS) else []
         buffers.update(dict.fromkeys(written))
         hosts = [("host", v) for v in scalar_roots(kind, details, slots, defs)]
         signature = (*(("dim", d) for d in self.dims), *sorted(buffers, key=str), *hosts)
@@ -383,6 +416,8 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
         for item in items:
             if isinstance(item, HostOp):
                 host(item.op)
+            elif isinstance(item, HostCompute):
+                env[item.output] = item.fn(*[env[v] for v in item.inputs])
             elif isinstance(item, KernelCall):
                 call(item)
             else:

@@ -96,7 +96,6 @@ NO_SOLVER_SCHEDULE = {
     "cd_lasso": "`argmax`",
     "cd_least_squares": "`random`",
     "cd_logistic": "`random`",
-    "extragradient_game": "`logsumexp`",
     "fista_simplex": "`reduce_sum` of integers",
     "frank_wolfe_l1_ball": "`argmax`",
     "frank_wolfe_simplex": "`argmax`",
@@ -104,10 +103,8 @@ NO_SOLVER_SCHEDULE = {
     "lasso_cd": "`index`",
     "lbfgs_least_squares": "`index`",
     "lbfgs_logistic": "`index`",
-    "mirror_descent_simplex": "`logsumexp`",
     "project_simplex": "`reduce_sum` of integers",
-    "sinkhorn_log": "`logsumexp`",
-    "softmax_regression": "`logsumexp`",
+    "softmax_regression": "`argmax`",
     "sor": "`index`",
 }
 GPU_SOLVERS = [n for n in SOLVERS if n not in NO_SOLVER_SCHEDULE]
