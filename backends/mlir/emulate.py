@@ -92,6 +92,13 @@ def _driver(name: str, params: list[tuple[str, str]]) -> str:
     )
 
 
+def _poisoned(size: int, dtype: str) -> np.ndarray:
+    """A new buffer filled with NaN (or the least integer): a kernel that read scratch before
+    writing it would show."""
+    fill = np.nan if dtype in ("f32", "f64") else np.iinfo(NUMPY_NAMES[dtype]).min
+    return np.full(size, fill, NUMPY_NAMES[dtype])
+
+
 @lru_cache(maxsize=16)
 def _compile(gpu_text: str):
     """The ExecutionEngine of a gpu.module's emulation (compiled once per text)."""
@@ -134,9 +141,7 @@ class EmulatedDevice:
         """The scratch buffers for these dimensions, allocated once per shape."""
         key = tuple(sorted(dims.items()))
         if key not in self._scratch:
-            self._scratch[key] = [
-                np.full(numel(shape, dims), np.nan, NUMPY_NAMES[dtype]) for dtype, shape in specs
-            ]
+            self._scratch[key] = [_poisoned(numel(shape, dims), dtype) for dtype, shape in specs]
         return self._scratch[key]
 
     def flat(self, a: np.ndarray) -> np.ndarray:

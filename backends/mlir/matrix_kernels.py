@@ -364,9 +364,11 @@ class KernelEmitter:
 
     def _reduce(self) -> None:
         op, r = self.details
-        kind, identity = REDUCTIONS["reduce_max" if op.opcode == "logsumexp" else op.opcode]
-        ty = scalar_type(op.results[0].type.dtype)
-        init = self.t.const(literal(identity, op.results[0].type.dtype))
+        opcode = {"logsumexp": "reduce_max", "argmax": "reduce_max", "argmin": "reduce_min"}
+        kind, identity = REDUCTIONS[opcode.get(op.opcode, op.opcode)]
+        dtype = op.operands[0].type.dtype  # (an arg-extremum's first pass reduces its values)
+        ty = scalar_type(dtype)
+        init = self.t.const(literal(identity, dtype))
 
         def body(j, accs):
             x = self.elem(op.operands[0], j)
@@ -489,6 +491,81 @@ class KernelEmitter:
             f"memref.atomic_rmw addf {acc}, {self.partials}[{self.t.index(r)}] : "
             f"({ty}, {buffer_type(self.dtype, 1)}) -> {ty}"
         )
+
+    def _ireduce(self) -> None:
+        """A full reduction of integers into a one-element i64 buffer (atomics on integers)."""
+        op, counter = self.details
+        kind = {"reduce_sum": "addi", "reduce_max": "maxsi", "reduce_min": "minsi"}[op.opcode]
+        atomic = {"addi": "addi", "maxsi": "maxs", "minsi": "mins"}[kind]
+        identity = {"addi": 0, "maxsi": -(2**63), "minsi": 2**63 - 1}[kind]
+
+        def body(j, accs):
+            x = self.elem(op.operands[0], j)
+            self.t.loc = self.module.loc(op)
+            return [self.t.op(f"arith.{kind} {accs[0]}, {x} : i64")]
+
+        (acc,) = self._grid(body, [self.t.const(str(identity), "i64")], ["i64"])
+        self._atomic(atomic, acc, counter)
+
+    def _atomic(self, kind: str, value: str, counter: int) -> None:
+        self.t.loc = self.module.loc(self.details[0])
+        buffer = self.args[("scratch", counter)]
+        self.t.op(f"memref.atomic_rmw {kind} {value}, {buffer}[{self.t.index(0)}] : (i64, memref<?xi64>) -> i64")
+
+    def _arg_pick(self) -> None:
+        """The least index holding the max (min) `best` of a full argmax (argmin); NaN, which
+        NumPy takes as the extreme, matches NaN."""
+        op, counter, best = self.details
+        t = self.t
+        ty = scalar_type(op.operands[0].type.dtype)
+        target = self.env[best]
+        nan_target = t.op(f"arith.cmpf uno, {target}, {target} : {ty}")
+
+        def body(j, accs):
+            x = self.elem(op.operands[0], j)
+            t.loc = self.module.loc(op)
+            equal = t.op(f"arith.cmpf oeq, {x}, {target} : {ty}")
+            both_nan = t.op(f"arith.andi {nan_target}, {t.op(f'arith.cmpf uno, {x}, {x} : {ty}')} : i1")
+            hit = t.op(f"arith.ori {equal}, {both_nan} : i1")
+            index = t.op(f"arith.index_cast {j} : index to i64")
+            candidate = t.op(f"arith.select {hit}, {index}, {accs[0]} : i64")
+            return [t.op(f"arith.minsi {accs[0]}, {candidate} : i64")]
+
+        (acc,) = self._grid(body, [t.const(str(2**63 - 1), "i64")], ["i64"])
+        self._atomic("mins", acc, counter)
+
+    def _arg_axis(self) -> None:
+        """argmax (argmin) along one axis of a matrix, one thread per output element: the first
+        extreme, or the first NaN (as NumPy)."""
+        op, slot = self.details
+        t = self.t
+        dtype = op.operands[0].type.dtype
+        ty = scalar_type(dtype)
+        rows, cols = (self.dim(d) for d in op.operands[0].type.shape)
+        axis = op.attrs["axis"] % 2
+        better = "ogt" if op.opcode == "argmax" else "olt"
+        start = float("-inf") if op.opcode == "argmax" else float("inf")
+
+        def body(o, _):
+            def inner(k, accs):
+                best, index = accs
+                row, col = (k, o) if axis == 0 else (o, k)
+                x = self.elem(op.operands[0], self._flat(row, col, cols))
+                t.loc = self.module.loc(op)
+                ordered = t.op(f"arith.cmpf ord, {best}, {best} : {ty}")  # no NaN met yet
+                wins = t.op(f"arith.ori {t.op(f'arith.cmpf {better}, {x}, {best} : {ty}')}, {t.op(f'arith.cmpf uno, {x}, {x} : {ty}')} : i1")
+                take = t.op(f"arith.andi {ordered}, {wins} : i1")
+                k64 = t.op(f"arith.index_cast {k} : index to i64")
+                return [
+                    t.op(f"arith.select {take}, {x}, {best} : {ty}"),
+                    t.op(f"arith.select {take}, {k64}, {index} : i64"),
+                ]
+
+            init = [t.const(literal(start, dtype)), t.const("0", "i64")]
+            _, index = t.for_(t.index(0), rows if axis == 0 else cols, inner, init, [ty, "i64"])
+            self._store(slot, "i64", index, o)
+
+        self._grid(body)
 
     def _matvec(self) -> None:
         """A[m, n] @ x[n] (matvec) or x[m] @ A[m, n] (vecmat): one thread per output element."""
@@ -664,6 +741,9 @@ ROOTS = {  # the tensors whose elements a kernel of each kind computes inline
     "dot": lambda details: list(details[0].operands),
     "lse_axis": lambda details: [details[0].operands[0]],
     "lse_sum": lambda details: [details[0].operands[0], details[2]],
+    "ireduce": lambda details: [details[0].operands[0]],
+    "arg_axis": lambda details: [details[0].operands[0]],
+    "arg_pick": lambda details: [details[0].operands[0], details[2]],
 }
 
 

@@ -43,20 +43,25 @@ from optc.ir.core import Function, Module, Op, Value
 from optc.ir.ops import OPS
 from optc.ir.types import NUMPY_NAMES
 
-HOST_OPS = ("const", "dimsize", "numel")  # with the elementwise ops, on scalars: run on the host
+HOST_OPS = ("const", "dimsize", "numel")
+INT_REDUCTIONS = {"reduce_sum": ("addi", 0), "reduce_max": ("maxs", -(2**63)), "reduce_min": ("mins", 2**63 - 1)}
+ARG_REDUCTIONS = {"argmax": "reduce_max", "argmin": "reduce_min"}  # with the elementwise ops, on scalars: run on the host
 PRODUCTS = ("matmul", "matvec", "vecmat")
 
 
 @dataclass(frozen=True)
 class KernelCall:
     """A launch over numel(shape) elements with the kernel's own arguments (`signature`); the
-    partial slots `resets` are set first and `reads` (slot, value) read back after."""
+    partial slots `resets` are set first and `reads` (slot, value) read back after. An integer
+    reduction accumulates in a one-element scratch buffer `counter` instead: (scratch index,
+    identity, value)."""
 
     kernel: str
     shape: tuple
     signature: tuple
     resets: tuple[int, ...] = ()
     reads: tuple[tuple[int, Value], ...] = ()
+    counter: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -178,14 +183,19 @@ class _SolverPlan:
             r = op.results[0]
             if op.opcode == "loop":
                 items += self._loop(op)
-            elif r.type.is_scalar and op.opcode not in (*REDUCTIONS, "dot", "logsumexp"):
+            elif r.type.is_scalar and op.opcode not in (*REDUCTIONS, *ARG_REDUCTIONS, "dot", "logsumexp"):
                 if op.opcode not in HOST_OPS and not (
                     category == "elementwise" and all(v.type.is_scalar for v in op.operands)
                 ):
                     raise UnsupportedOp(f"`{op.opcode}` has no GPU schedule", op.loc)
                 items.append(HostOp(op))
+            elif op.opcode in ("argmax", "argmin"):
+                items += self._arg(op)
+            elif op.opcode in REDUCTIONS and r.type.dtype == "i64" and op.attrs.get("axis") is None:
+                counter = self._counter(r, INT_REDUCTIONS[op.opcode][1])
+                items.append(self._call("ireduce", (op, counter[0]), op.operands[0].type.shape, counter=counter))
             elif op.opcode in ("dot", "logsumexp", *REDUCTIONS) and r.type.dtype not in ("f32", "f64"):
-                raise UnsupportedOp(f"`{op.opcode}` of integers has no GPU kernel", op.loc)
+                raise UnsupportedOp(f"`{op.opcode}` of {r.type.dtype} has no GPU kernel", op.loc)
             elif op.opcode == "dot" or (op.opcode in REDUCTIONS and op.attrs.get("axis") is None):
                 slot = len(self.identities)
                 self.partial[r] = slot
@@ -218,6 +228,31 @@ class _SolverPlan:
                 if fill.type.dtype != r.type.dtype:
                     raise UnsupportedOp("a fill value of another dtype has no GPU kernel", op.loc)
         return items
+
+    def _counter(self, value: Value, identity: int) -> tuple:
+        """A one-element i64 scratch buffer accumulating `value` (reset to `identity` first)."""
+        self.scratch.append(("i64", (1,)))
+        return (len(self.scratch) - 1, identity, value)
+
+    def _arg(self, op: Op) -> list:
+        """argmax/argmin: along an axis one thread per output element; over all elements a
+        max (min) reduction, then the least index holding it (NaN first, as NumPy) by an atomic
+        min into a counter."""
+        r, x = op.results[0], op.operands[0]
+        if x.type.dtype not in ("f32", "f64"):
+            raise UnsupportedOp(f"`{op.opcode}` of integers has no GPU kernel", op.loc)
+        if op.attrs.get("axis") is not None:
+            if len(x.type.shape) != 2:
+                raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
+            return [self._call("arg_axis", (op, self._new_scratch(r, op)), r.type.shape)]
+        best = Value(x.type.__class__(x.type.dtype, ()), "best")
+        slot = len(self.identities)
+        self.identities.append(REDUCTIONS[ARG_REDUCTIONS[op.opcode]][1])
+        counter = self._counter(r, np.iinfo(np.int64).max)
+        return [
+            self._call("reduce", (op, slot), x.type.shape, (slot,), ((slot, best),)),
+            self._call("arg_pick", (op, counter[0], best), x.type.shape, counter=counter),
+        ]
 
     def _logsumexp(self, op: Op) -> list:
         """A full logsumexp in two passes: a max reduction, the shift on the host (the max, or 0
@@ -252,7 +287,7 @@ class _SolverPlan:
         before = dict(self.slots)
         return self._call("map", ((v, self._new_scratch(v, self.defs.get(v))),), v.type.shape, slots=before)
 
-    def _call(self, kind, details, shape, resets=(), reads=(), slots=None) -> KernelCall:
+    def _call(self, kind, details, shape, resets=(), reads=(), slots=None, counter=None) -> KernelCall:
         """A kernel reading the buffers made so far; its arguments: the dimensions, the buffers
         it reads or writes, then the host scalars it uses."""
         name = f"{self.base}_{len(self.specs)}_{kind}"
@@ -273,12 +308,14 @@ class _SolverPlan:
                 stack.extend(read_operands(defs[v]))
         if kind == "map":
             written = [slot for _, slot in details]
+        elif counter is not None:
+            written = [("scratch", counter[0])]
         else:
-            written = [details[1]] if kind in ("axis", "lse_axis", *PRODUCTS) else []
+            written = [details[1]] if kind in ("axis", "lse_axis", "arg_axis", *PRODUCTS) else []
         buffers.update(dict.fromkeys(written))
         hosts = [("host", v) for v in scalar_roots(kind, details, slots, defs)]
         signature = (*(("dim", d) for d in self.dims), *sorted(buffers, key=str), *hosts)
-        return KernelCall(name, shape, signature, resets, reads)
+        return KernelCall(name, shape, signature, resets, reads, counter)
 
     def _loop(self, op: Op) -> list:
         start, stop, *inits = op.operands
@@ -337,6 +374,8 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
     def call(item: KernelCall) -> None:
         for r in item.resets:
             device.set(partials, r, schedule.partial_identities[r])
+        if item.counter is not None:
+            device.set(allocated[item.counter[0]], 0, item.counter[1])
         values = []
         for kind, what in item.signature:
             if kind == "dim":
@@ -350,6 +389,8 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
         device.launch(item.kernel, numel(item.shape, dims), values)
         for r, v in item.reads:
             env[v] = np.dtype(NUMPY_NAMES[v.type.dtype]).type(device.read(partials, r))
+        if item.counter is not None:
+            env[item.counter[2]] = np.int64(device.read(allocated[item.counter[0]], 0))
 
     def host(op: Op) -> None:
         if op.opcode == "dimsize":
@@ -423,7 +464,8 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
             else:
                 loop(item, outermost)
 
-    execute(schedule.items, True)
+    with np.errstate(all="ignore"):  # as the NumPy interpreter: IEEE results, no warnings
+        execute(schedule.items, True)
     out = []
     for v in fn.body.results:
         if v.type.is_scalar or v in env:

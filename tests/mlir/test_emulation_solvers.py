@@ -6,6 +6,8 @@ threads so every kernel's grid-stride loop runs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from optc.backends.mlir.emit import UnsupportedOp
@@ -71,3 +73,38 @@ def test_most_solvers_have_a_gpu_schedule():
     assert {"cg", "gd", "fista", "admm_lasso", "sinkhorn", "power_iteration", "label_spreading"} <= set(
         GPU_SOLVERS
     )
+
+
+EDGE_CASES = Path(__file__).parent / "gpu_edge_cases.opt"
+# x and M with 7 -> NaN, 8 -> -inf, 9 -> inf (the solver makes them: inputs must be finite)
+M_NAN = [[1.0, 7, 5.0], [8, 8, 8], [2.0, 2.0, 1.0], [9, 0.0, 9]]
+M_INF = [[1.0, 3, 5.0], [8, 8, 8], [2.0, 2.0, 1.0], [9, 0.0, 9]]
+
+
+@pytest.mark.parametrize("dtype", ["f64", "f32"])
+@pytest.mark.parametrize(
+    "x, M",
+    [
+        ([1.0, 3.0, 7, 3.0, 7, 8], M_NAN),  # NaN wins argmax and argmin, first one
+        ([1.0, 3.0, 9, 3.0, 9, 8, 2, 9, 0.5, 3], M_INF),  # ties: the first; logsumexp of inf
+        ([8.0, 8.0, 8.0], M_INF),  # all -inf: index 0, logsumexp -inf
+        ([9.0, 1.0], M_NAN),
+    ],
+)
+def test_arg_extrema_integer_sums_and_logsumexp_at_nan_and_inf(x, M, dtype):
+    """Full argmax/argmin (a max reduction, then an atomic min of the matching indices), along
+    an axis, integer sums (an i64 counter) and logsumexp, against NumPy's rules."""
+    from optc.backends.mlir.emulate import EmulatedDevice
+    from optc.backends.mlir.solver_kernels import run_solver
+
+    compiled = compile_source(str(EDGE_CASES), "picks", "solver", dtype)
+    fn = compiled.function()
+    args = bind_inputs(fn, {"x": np.array(x), "M": np.array(M)}, "picks")
+    schedule = emit_gpu_module(compiled.module)
+    kinds = {k.name.rsplit("_", 1)[1] for k in schedule.kernels}
+    assert {"pick", "ireduce", "axis", "sum"} <= kinds  # arg_pick, arg_axis, lse_axis/lse_sum
+    actual = run_solver(schedule, EmulatedDevice(schedule, block=2, max_blocks=2), args)
+    with np.errstate(all="ignore"):
+        expected = get_backend("numpy").compile(compiled.module).run(fn.name, args)
+    for k, (a, e) in enumerate(zip(actual, expected)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(e), err_msg=f"result {k}")

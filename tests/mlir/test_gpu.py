@@ -122,3 +122,15 @@ def test_device_step_updates_cupy_arrays_in_place():
     assert device[0].data.ptr == pointer
     np.testing.assert_allclose(cupy.asnumpy(device[0]), expected[0], rtol=1e-6)
     np.testing.assert_allclose(cupy.asnumpy(device[2]), expected[1], rtol=1e-6)  # m, in place
+
+
+@pytest.mark.parametrize("name", ["cg", "fista", "sinkhorn_log", "softmax_regression", "admm_lasso"])
+def test_solvers_on_the_gpu_match_numpy(name):
+    from tests.mlir.test_differential import problem
+
+    inputs, _ = problem(name, np.random.default_rng(7))
+    expected = optc.solve(name, backend="numpy", **inputs)
+    actual = optc.solve(name, backend="mlir-gpu", **inputs)
+    assert (actual.iterations, actual.converged) == (expected.iterations, expected.converged)
+    for key in expected.outputs:
+        np.testing.assert_allclose(actual.outputs[key], expected.outputs[key], rtol=1e-9, atol=1e-12)
