@@ -95,6 +95,8 @@ def _driver(name: str, params: list[tuple[str, str]]) -> str:
 def _poisoned(size: int, dtype: str) -> np.ndarray:
     """A new buffer filled with NaN (or the least integer): a kernel that read scratch before
     writing it would show."""
+    if dtype == "bool":
+        return np.ones(size, np.bool_)
     fill = np.nan if dtype in ("f32", "f64") else np.iinfo(NUMPY_NAMES[dtype]).min
     return np.full(size, fill, NUMPY_NAMES[dtype])
 

@@ -622,6 +622,8 @@ class KernelEmitter:
         return t.op(f"arith.addi {t.op(f'arith.muli {row}, {cols} : index')}, {col} : index")
 
     def _store(self, slot: tuple, dtype: str, value: str, j: str) -> None:
+        if dtype == "bool":  # booleans are bytes in memory
+            value = self.t.op(f"arith.extui {value} : i1 to i8")
         self.t.line(f"memref.store {value}, {self.args[slot]}[{j}] : {buffer_type(dtype, 1)}")
 
     def elem(self, v: Value, j: str) -> str:
@@ -632,6 +634,8 @@ class KernelEmitter:
         t = self.t
         if v in self.slots:
             value = t.op(f"memref.load {self.args[self.slots[v]]}[{j}] : {buffer_type(v.type.dtype, 1)}")
+            if v.type.dtype == "bool":
+                value = t.op(f"arith.trunci {value} : i8 to i1")
         else:
             op = self.defs[v]
             if op.opcode in ("full", "full_like"):
@@ -647,6 +651,8 @@ class KernelEmitter:
                 row = t.op(f"arith.divui {j}, {cols} : index")
                 col = t.op(f"arith.remui {j}, {cols} : index")
                 value = self.elem(op.operands[0], self._flat(col, row, rows))
+            elif op.opcode in ("index", "setindex"):
+                value = self._indexed(op, v, j)
             elif op.opcode == "outer":
                 cols = self.dim(v.type.shape[1])
                 x = self.elem(op.operands[0], t.op(f"arith.divui {j}, {cols} : index"))
@@ -699,6 +705,45 @@ class KernelEmitter:
                 value = RULES[op.opcode](self, op, operand_dtype(op), *args)
         self.env[v] = value
         return value
+
+    def _indexed(self, op: Op, v: Value, j: str) -> str:
+        """Element j of a row or column of a matrix (`index`, spec `i:` or `:i`), or of a copy
+        of a tensor with an element, row or column replaced (`setindex`, spec `i`, `ii`, `i:`,
+        `:i`). The indices are host scalars, already checked against the bounds on the host;
+        negative ones count from the end, as in NumPy."""
+        t = self.t
+        spec = op.attrs["spec"]
+        x = op.operands[0]
+        shape = [self.dim(d) for d in x.type.shape]
+        if op.opcode == "index":
+            i = self._wrapped(op.operands[1], shape[0 if spec == "i:" else 1])
+            at = self._flat(i, j, shape[1]) if spec == "i:" else self._flat(j, i, shape[1])
+            return self.elem(x, at)
+        new, *indices = op.operands[1:]
+        old = self.elem(x, j)
+        if spec in ("i", "ii"):
+            target = self._wrapped(indices[0], shape[0])
+            if spec == "ii":
+                target = self._flat(target, self._wrapped(indices[1], shape[1]), shape[1])
+            hit = t.op(f"arith.cmpi eq, {j}, {target} : index")
+            value = self.env[new]
+        else:
+            row = t.op(f"arith.divui {j}, {shape[1]} : index")
+            col = t.op(f"arith.remui {j}, {shape[1]} : index")
+            mine, other = (row, col) if spec == "i:" else (col, row)
+            hit = t.op(f"arith.cmpi eq, {mine}, {self._wrapped(indices[0], shape[0 if spec == 'i:' else 1])} : index")
+            value = self.elem(new, other)
+        t.loc = self.module.loc(op)
+        return t.op(f"arith.select {hit}, {value}, {old} : {scalar_type(v.type.dtype)}")
+
+    def _wrapped(self, index: Value, size: str) -> str:
+        """A host index as an `index`, counted from the end when negative."""
+        t = self.t
+        i = self.env[index]
+        n = t.op(f"arith.index_cast {size} : index to i64")
+        negative = t.op(f"arith.cmpi slt, {i}, {t.const('0', 'i64')} : i64")
+        wrapped = t.op(f"arith.select {negative}, {t.op(f'arith.addi {i}, {n} : i64')}, {i} : i64")
+        return t.op(f"arith.index_cast {wrapped} : i64 to index")
 
     def _broadcast(self, operand: Value, result: Value, j: str) -> str:
         """The flat index in `operand` of element j of `result`, NumPy-broadcast (the shapes

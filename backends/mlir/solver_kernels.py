@@ -43,6 +43,8 @@ from optc.ir.core import Function, Module, Op, Value
 from optc.ir.ops import OPS
 from optc.ir.types import NUMPY_NAMES
 
+from optc.errors import OptcError
+
 HOST_OPS = ("const", "dimsize", "numel")
 INT_REDUCTIONS = {"reduce_sum": ("addi", 0), "reduce_max": ("maxs", -(2**63)), "reduce_min": ("mins", 2**63 - 1)}
 ARG_REDUCTIONS = {"argmax": "reduce_max", "argmin": "reduce_min"}  # with the elementwise ops, on scalars: run on the host
@@ -78,6 +80,15 @@ class HostCompute:
     fn: object
     inputs: tuple[Value, ...]
     output: Value
+
+
+@dataclass(frozen=True)
+class HostIndex:
+    """An element of a device tensor read to the host (`x[i]`, `A[i, j]`), or, with `slot`
+    None, only the bounds of an index that a kernel applies checked on the host."""
+
+    op: Op
+    slot: tuple | None
 
 
 @dataclass(frozen=True)
@@ -155,8 +166,6 @@ class _SolverPlan:
         for i, v in enumerate(fn.params):
             if v.type.is_scalar:
                 continue
-            if v.type.dtype == "bool":
-                raise UnsupportedOp(f"`{fn.name}` takes a boolean tensor, which kernels do not store")
             self.slots[v] = ("param", i)
             for axis, d in enumerate(v.type.shape):
                 if isinstance(d, str):
@@ -183,12 +192,14 @@ class _SolverPlan:
             r = op.results[0]
             if op.opcode == "loop":
                 items += self._loop(op)
-            elif r.type.is_scalar and op.opcode not in (*REDUCTIONS, *ARG_REDUCTIONS, "dot", "logsumexp"):
+            elif r.type.is_scalar and op.opcode not in (*REDUCTIONS, *ARG_REDUCTIONS, "dot", "logsumexp", "index"):
                 if op.opcode not in HOST_OPS and not (
                     category == "elementwise" and all(v.type.is_scalar for v in op.operands)
                 ):
                     raise UnsupportedOp(f"`{op.opcode}` has no GPU schedule", op.loc)
                 items.append(HostOp(op))
+            elif op.opcode in ("index", "setindex"):
+                items += self._index(op)
             elif op.opcode in ("argmax", "argmin"):
                 items += self._arg(op)
             elif op.opcode in REDUCTIONS and r.type.dtype == "i64" and op.attrs.get("axis") is None:
@@ -228,6 +239,19 @@ class _SolverPlan:
                 if fill.type.dtype != r.type.dtype:
                     raise UnsupportedOp("a fill value of another dtype has no GPU kernel", op.loc)
         return items
+
+    def _index(self, op: Op) -> list:
+        """`x[i]` (`A[i, j]`) read to the host; a row or column (`A[i, :]`) and indexed
+        updates computed inline by the kernels that use them, their bounds checked first."""
+        spec, x, r = op.attrs["spec"], op.operands[0], op.results[0]
+        rank = len(x.type.shape)
+        inline = {"index": ("i:", ":i"), "setindex": ("i", "ii", "i:", ":i")}[op.opcode]
+        if r.type.is_scalar and op.opcode == "index" and spec == "i" * rank and rank <= 2:
+            items = [] if x in self.slots else [self.materialize(x)]
+            return [*items, HostIndex(op, self.slots[x])]
+        if spec not in inline or len(spec) != rank:
+            raise UnsupportedOp(f"`{op.opcode}` with spec `{spec}` has no GPU kernel", op.loc)
+        return [HostIndex(op, None)]
 
     def _counter(self, value: Value, identity: int) -> tuple:
         """A one-element i64 scratch buffer accumulating `value` (reset to `identity` first)."""
@@ -276,8 +300,6 @@ class _SolverPlan:
         return v
 
     def _new_scratch(self, v: Value, op: Op | None = None) -> tuple:
-        if v.type.dtype == "bool":
-            raise UnsupportedOp("a boolean tensor kept between kernels has no GPU buffer", op.loc if op else None)
         self.scratch.append((v.type.dtype, v.type.shape))
         self.slots[v] = ("scratch", len(self.scratch) - 1)
         return self.slots[v]
@@ -324,8 +346,6 @@ class _SolverPlan:
         items = [self.materialize(v) for v in inits if not v.type.is_scalar and v not in self.slots]
         for arg in args:
             if not arg.type.is_scalar:
-                if arg.type.dtype == "bool":
-                    raise UnsupportedOp("a loop carrying a boolean tensor has no GPU schedule", op.loc)
                 self.slots[arg] = ("carry", len(self.carries))
                 self.carries.append(arg.type.dtype)
         made = len(self.scratch)
@@ -334,7 +354,9 @@ class _SolverPlan:
         for arg, init, out in zip(args, inits, body.results):
             if arg.type.is_scalar:
                 continue
-            if out not in self.slots:
+            if out not in self.slots or (self.slots[out][0] == "carry" and out is not arg):
+                # an inner loop's result is copied: its buffers ping-pong inside the inner loop,
+                # where they must not hold this loop's carried value
                 body_items.append(self.materialize(out))
             slot = self.slots[out]
             inside = slot[0] == "scratch" and slot[1] >= made  # computed by the body: ping-pong
@@ -354,6 +376,7 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
     `args` as the solver function's parameters, tensors as contiguous device arrays. Returns
     its results as the NumPy interpreter does, tensors as device arrays."""
     from optc.backends.numpy.rules import RULES
+    from optc.backends.numpy.rules import _check_bounds as check_bounds
 
     fn = schedule.fn
     dims = {
@@ -453,10 +476,27 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
         for r, t, dt in zip(op.results[n + 2 :], traces, op.attrs.get("trace_dtypes", ())):
             env[r] = np.asarray(t, dtype=NUMPY_NAMES[dt])
 
+    def index(item: HostIndex) -> None:
+        """Check an index against the bounds as the NumPy rule does; read the element."""
+        op = item.op
+        x, indices = op.operands[0], [int(env[v]) for v in op.operands[(2 if op.opcode == "setindex" else 1) :]]
+        shape = tuple(dims[d] if isinstance(d, str) else d for d in x.type.shape)
+        try:
+            check_bounds(np.broadcast_to(np.int8(0), shape), op.attrs["spec"], indices)
+        except IndexError as err:
+            what = "indexing" if op.opcode == "index" else "an indexed update"
+            raise OptcError(f"{what} failed at run time: {err}", op.loc) from None
+        if item.slot is not None:
+            flat = int(np.ravel_multi_index(tuple(i % n for i, n in zip(indices, shape)), shape))
+            value = device.read(binding[item.slot], flat)
+            env[op.results[0]] = np.dtype(NUMPY_NAMES[op.results[0].type.dtype]).type(value)
+
     def execute(items, outermost: bool) -> None:
         for item in items:
             if isinstance(item, HostOp):
                 host(item.op)
+            elif isinstance(item, HostIndex):
+                index(item)
             elif isinstance(item, HostCompute):
                 env[item.output] = item.fn(*[env[v] for v in item.inputs])
             elif isinstance(item, KernelCall):

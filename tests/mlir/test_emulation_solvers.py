@@ -108,3 +108,40 @@ def test_arg_extrema_integer_sums_and_logsumexp_at_nan_and_inf(x, M, dtype):
         expected = get_backend("numpy").compile(compiled.module).run(fn.name, args)
     for k, (a, e) in enumerate(zip(actual, expected)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(e), err_msg=f"result {k}")
+
+
+@pytest.mark.parametrize("i, j", [(1, 2), (-1, -3), (0, 0), (3, -1)])
+def test_indexing_and_indexed_updates_match_numpy(i, j):
+    """x[i] and A[i, j] read to the host; rows, columns and indexed updates inline in kernels;
+    negative indices from the end."""
+    from optc.backends.mlir.emulate import EmulatedDevice
+    from optc.backends.mlir.solver_kernels import run_solver
+
+    compiled = compile_source(str(EDGE_CASES), "at", "solver", "f64")
+    fn = compiled.function()
+    x, M = np.arange(4.0) - 1.5, np.arange(12.0).reshape(3, 4) ** 1.5
+    args = bind_inputs(fn, {"x": x, "M": M, "i": i, "j": j}, "at")
+    schedule = emit_gpu_module(compiled.module)
+    actual = run_solver(schedule, EmulatedDevice(schedule, block=2, max_blocks=2), args)
+    expected = get_backend("numpy").compile(compiled.module).run(fn.name, args)
+    for k, (a, e) in enumerate(zip(actual, expected)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(e), err_msg=f"result {k}")
+
+
+@pytest.mark.parametrize("i, j", [(4, 0), (0, -4), (-5, 1)])
+def test_an_index_out_of_range_is_the_numpy_error(i, j):
+    from optc.backends.mlir.emulate import EmulatedDevice
+    from optc.backends.mlir.solver_kernels import run_solver
+
+    from optc.errors import OptcError
+
+    compiled = compile_source(str(EDGE_CASES), "at", "solver", "f64")
+    fn = compiled.function()
+    args = bind_inputs(fn, {"x": np.zeros(4), "M": np.zeros((3, 4)), "i": i, "j": j}, "at")
+    with pytest.raises(OptcError) as numpy_error:
+        get_backend("numpy").compile(compiled.module).run(fn.name, args)
+    schedule = emit_gpu_module(compiled.module)
+    with pytest.raises(OptcError) as gpu_error:
+        run_solver(schedule, EmulatedDevice(schedule), args)
+    assert str(gpu_error.value) == str(numpy_error.value)
+    assert "out of range" in str(gpu_error.value)
