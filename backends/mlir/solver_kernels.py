@@ -8,19 +8,23 @@
         x' = x + alpha * p                                                map kernel (ping-pong)
         ...
 
-The kernels are `matrix_kernels.py`'s (elementwise, transpose, outer, eye and constant fills
-fused inline; matmul, matvec, vecmat and axis reductions one thread per output element; full
-reductions and dots through atomics into `%partials`). What differs is the scalars: a solver's
-scalars are computed on the host with the NumPy backend's rules (the spec), after reading each
-reduction's partial back (one small device-to-host copy per reduction), and each kernel takes
-the scalars it uses as arguments. Loops run on the host with the NumPy interpreter's semantics
-(counted, `until` tested after each iteration, traces, iterations, converged); a carried tensor
-that the body computes ping-pongs between two scratch buffers.
+The kernels are `kernel_text.py`'s (elementwise ops, transpose, outer, eye, fills, rows,
+columns and indexed updates fused inline; matmul, matvec, vecmat and axis reductions one thread
+per output element; full reductions and dots through atomics). What differs from an optimizer
+step is the scalars: a solver's scalars are computed on the host with the NumPy backend's rules
+(the spec), after reading each reduction back (one small device-to-host copy per reduction),
+and each kernel takes the scalars it uses as arguments. Loops run on the host with the NumPy
+interpreter's semantics (counted, `until` tested after each iteration, traces, iterations,
+converged); a carried tensor that the body computes ping-pongs between two scratch buffers, and
+an inner loop's result is copied out of the inner loop's buffers.
 
-A logsumexp along an axis is one kernel (a max pass, then a sum pass, per output element); over
-all elements it is two reductions with the shift computed on the host in between. Solvers that
-index (`x[i]`, indexed updates), take arg-extrema, sum integers or draw random numbers have no
-GPU schedule yet: `emit_solver_module` raises UnsupportedOp naming the op.
+A logsumexp along an axis is one kernel; over all elements it is two reductions with the shift
+computed on the host in between; a full argmax/argmin is a max (min) reduction, then an atomic
+min of the indices holding it; integer sums accumulate in a one-element i64 buffer. `x[i]` is
+read to the host; an index's bounds are checked on the host with NumPy's rule and message.
+Indexed updates copy the tensor (inline, in the kernel that materializes the carried value):
+coordinate descent is O(n) per coordinate here, not O(1). Random numbers have no GPU kernel
+yet: `emit_solver_module` raises UnsupportedOp naming the op.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import numpy as np
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, symbol
 from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel
 from optc.backends.mlir.launch import numel
-from optc.backends.mlir.matrix_kernels import (
+from optc.backends.mlir.kernel_text import (
     INLINE,
     ROOTS,
     KernelEmitter,
@@ -124,9 +128,8 @@ def emit_solver_module(module: Module, path=None) -> SolverSchedule:
         if not v.type.is_scalar and v not in plan.slots and v not in plan.traces:
             items.append(plan.materialize(v))
     calls = [i for i in _flatten(items) if isinstance(i, KernelCall)]
-    bodies = [
-        KernelEmitter(plan, call.signature, *spec).generate() for call, spec in zip(calls, plan.specs)
-    ]
+    specs = {spec[0]: spec for spec in plan.specs}
+    bodies = [KernelEmitter(plan, call.signature, *specs[call.kernel]).generate() for call in calls]
     text = "\n".join(
         ["module attributes {gpu.container_module} {", f"  gpu.module @{GPU_MODULE} {{",
          "\n\n".join(bodies), "  }", "}"]
