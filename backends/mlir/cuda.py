@@ -67,7 +67,9 @@ def check_device_arrays(cupy, names: list[str], arrays: list) -> None:
         if a.device.id != device:
             raise OptcError(f"`{name}` is on GPU {a.device.id}, the step runs on GPU {device}")
         if not a.flags.c_contiguous:
-            raise OptcError(f"`{name}` is not contiguous; backend `mlir-gpu` needs contiguous arrays")
+            raise OptcError(
+                f"`{name}` is not contiguous; backend `mlir-gpu` needs contiguous arrays"
+            )
 
 
 class CupyDevice:
@@ -131,7 +133,9 @@ class GPUExecutable:
         )
         path.write_text(ptx)
         raw = cupy.RawModule(path=str(path))
-        self.device = CupyDevice(cupy, raw, BLOCKS_PER_SM * device.attributes["MultiProcessorCount"])
+        self.device = CupyDevice(
+            cupy, raw, BLOCKS_PER_SM * device.attributes["MultiProcessorCount"]
+        )
         self.solver = isinstance(self.gpu, SolverSchedule)
         self.step_name = None if self.solver else self.gpu.step.name
         self.cpu = None if self.solver else MLIRExecutable(module)  # init, scalar-state updates

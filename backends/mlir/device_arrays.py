@@ -49,7 +49,9 @@ def _create_state(opt, params, grads, state, hyper: dict) -> None:
         host = [cupy.asnumpy(p)] + ([cupy.asnumpy(g)] if init.attrs.get("grad") else [])
         values = opt.executable(dtype).run(init.name, host + opt._hyper_args(dtype, hyper))
         arrays = {
-            k: np.array(v, copy=True) if np.ndim(v) == 0 else cupy.ascontiguousarray(cupy.asarray(v))
+            k: np.array(v, copy=True)
+            if np.ndim(v) == 0
+            else cupy.ascontiguousarray(cupy.asarray(v))
             for k, v in zip(init.attrs["states"], values)
         }
         state.tensors.append(TensorStates(state, arrays))

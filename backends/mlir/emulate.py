@@ -47,7 +47,9 @@ _BUILTINS = ("block_id", "block_dim", "grid_dim", "thread_id")
 def emulation_text(gpu_text: str) -> str:
     """A CPU module running each kernel of `gpu_text` serially: `@k_emulate(grid, block, ...)`."""
     lines = gpu_text.rstrip("\n").split("\n")
-    if not (lines[0].startswith("module attributes {gpu.container_module}") and "gpu.module" in lines[1]):
+    if not (
+        lines[0].startswith("module attributes {gpu.container_module}") and "gpu.module" in lines[1]
+    ):
         raise InternalError("not a gpu.module emitted by optc")
     out, drivers = ["module {"], []
     for line in lines[2:-2]:
@@ -76,14 +78,18 @@ def _driver(name: str, params: list[tuple[str, str]]) -> str:
     types = ", ".join(t for _, t in params)
     return "\n".join(
         [
-            f"  func.func @{name}_emulate(%emu__grid: index, %emu__block: index, {decls}) "
-            "attributes {llvm.emit_c_interface} {",
+            (
+                f"  func.func @{name}_emulate(%emu__grid: index, %emu__block: index, {decls}) "
+                "attributes {llvm.emit_c_interface} {"
+            ),
             "    %emu__0 = arith.constant 0 : index",
             "    %emu__1 = arith.constant 1 : index",
             "    scf.for %emu__b = %emu__0 to %emu__grid step %emu__1 {",
             "      scf.for %emu__t = %emu__0 to %emu__block step %emu__1 {",
-            f"        func.call @{name}(%emu__b, %emu__block, %emu__grid, %emu__t, {names}) : "
-            f"(index, index, index, index, {types}) -> ()",
+            (
+                f"        func.call @{name}(%emu__b, %emu__block, %emu__grid, %emu__t, {names}) : "
+                f"(index, index, index, index, {types}) -> ()"
+            ),
             "      }",
             "    }",
             "    return",
@@ -173,13 +179,15 @@ class EmulatedDevice:
         args = [ctypes.c_int64(grid), ctypes.c_int64(self.block), ctypes.c_int64(n)]
         for value in values:
             if isinstance(value, np.ndarray) and value.ndim == 1:
-                desc = descriptor(1)(
-                    value.ctypes.data, value.ctypes.data, 0, (value.size,), (1,)
-                )
+                desc = descriptor(1)(value.ctypes.data, value.ctypes.data, 0, (value.size,), (1,))
                 keep.append(value)
                 args.append(ctypes.c_void_p(point_at(desc)))
             else:
-                dtype = {"f": "f32" if value.dtype.itemsize == 4 else "f64", "i": "i64", "b": "bool"}
+                dtype = {
+                    "f": "f32" if value.dtype.itemsize == 4 else "f64",
+                    "i": "i64",
+                    "b": "bool",
+                }
                 args.append(CTYPES[dtype[value.dtype.kind]](value.item()))
         slots = (ctypes.c_void_p * len(args))()  # a function without results: no result slot
         for i, arg in enumerate(args):

@@ -204,7 +204,13 @@ class KernelEmitter:
 
             lowest = t.const(literal(float("-inf"), dtype))
             extent = rows if axis == 0 else cols
-            (m,) = t.for_(t.index(0), extent, along(lambda a, x: t.op(f"arith.maximumf {a}, {x} : {ty}")), [lowest], [ty])
+            (m,) = t.for_(
+                t.index(0),
+                extent,
+                along(lambda a, x: t.op(f"arith.maximumf {a}, {x} : {ty}")),
+                [lowest],
+                [ty],
+            )
             shift = self._finite_or_zero(m, dtype)
 
             def add(a, x):
@@ -212,7 +218,12 @@ class KernelEmitter:
                 return t.op(f"arith.addf {a}, {e} : {ty}")
 
             (total,) = t.for_(t.index(0), extent, along(add), [t.const(literal(0.0, dtype))], [ty])
-            self._store(slot, dtype, t.op(f"arith.addf {t.op(f'math.log {total} : {ty}')}, {shift} : {ty}"), o)
+            self._store(
+                slot,
+                dtype,
+                t.op(f"arith.addf {t.op(f'math.log {total} : {ty}')}, {shift} : {ty}"),
+                o,
+            )
 
         self._grid(body)
 
@@ -261,7 +272,9 @@ class KernelEmitter:
     def _atomic(self, kind: str, value: str, counter: int) -> None:
         self.t.loc = self.module.loc(self.details[0])
         buffer = self.args[("scratch", counter)]
-        self.t.op(f"memref.atomic_rmw {kind} {value}, {buffer}[{self.t.index(0)}] : (i64, memref<?xi64>) -> i64")
+        self.t.op(
+            f"memref.atomic_rmw {kind} {value}, {buffer}[{self.t.index(0)}] : (i64, memref<?xi64>) -> i64"
+        )
 
     def _arg_pick(self) -> None:
         """The least index holding the max (min) `best` of a full argmax (argmin); NaN, which
@@ -276,7 +289,9 @@ class KernelEmitter:
             x = self.elem(op.operands[0], j)
             t.loc = self.module.loc(op)
             equal = t.op(f"arith.cmpf oeq, {x}, {target} : {ty}")
-            both_nan = t.op(f"arith.andi {nan_target}, {t.op(f'arith.cmpf uno, {x}, {x} : {ty}')} : i1")
+            both_nan = t.op(
+                f"arith.andi {nan_target}, {t.op(f'arith.cmpf uno, {x}, {x} : {ty}')} : i1"
+            )
             hit = t.op(f"arith.ori {equal}, {both_nan} : i1")
             index = t.op(f"arith.index_cast {j} : index to i64")
             candidate = t.op(f"arith.select {hit}, {index}, {accs[0]} : i64")
@@ -304,7 +319,9 @@ class KernelEmitter:
                 x = self.elem(op.operands[0], self._flat(row, col, cols))
                 t.loc = self.module.loc(op)
                 ordered = t.op(f"arith.cmpf ord, {best}, {best} : {ty}")  # no NaN met yet
-                wins = t.op(f"arith.ori {t.op(f'arith.cmpf {better}, {x}, {best} : {ty}')}, {t.op(f'arith.cmpf uno, {x}, {x} : {ty}')} : i1")
+                wins = t.op(
+                    f"arith.ori {t.op(f'arith.cmpf {better}, {x}, {best} : {ty}')}, {t.op(f'arith.cmpf uno, {x}, {x} : {ty}')} : i1"
+                )
                 take = t.op(f"arith.andi {ordered}, {wins} : i1")
                 k64 = t.op(f"arith.index_cast {k} : index to i64")
                 return [
@@ -336,7 +353,9 @@ class KernelEmitter:
                 return [t.op(f"arith.addf {accs[0]}, {product} : {ty}")]
 
             zero = t.const(literal(0.0, dtype))
-            (acc,) = t.for_(t.index(0), cols if self.kind == "matvec" else rows, inner, [zero], [ty])
+            (acc,) = t.for_(
+                t.index(0), cols if self.kind == "matvec" else rows, inner, [zero], [ty]
+            )
             self._store(slot, dtype, acc, j)
 
         self._grid(body)
@@ -384,7 +403,9 @@ class KernelEmitter:
             return self.cache[key]
         t = self.t
         if v in self.slots:
-            value = t.op(f"memref.load {self.args[self.slots[v]]}[{j}] : {buffer_type(v.type.dtype, 1)}")
+            value = t.op(
+                f"memref.load {self.args[self.slots[v]]}[{j}] : {buffer_type(v.type.dtype, 1)}"
+            )
             if v.type.dtype == "bool":
                 value = t.op(f"arith.trunci {value} : i8 to i1")
         else:
@@ -394,9 +415,13 @@ class KernelEmitter:
             elif op.opcode == "eye":
                 cols = self.dim(v.type.shape[1])
                 row = t.op(f"arith.divui {j}, {cols} : index")
-                diagonal = t.op(f"arith.cmpi eq, {row}, {t.op(f'arith.remui {j}, {cols} : index')} : index")
+                diagonal = t.op(
+                    f"arith.cmpi eq, {row}, {t.op(f'arith.remui {j}, {cols} : index')} : index"
+                )
                 ones, zeros = (t.const(literal(x, v.type.dtype)) for x in (1, 0))
-                value = t.op(f"arith.select {diagonal}, {ones}, {zeros} : {scalar_type(v.type.dtype)}")
+                value = t.op(
+                    f"arith.select {diagonal}, {ones}, {zeros} : {scalar_type(v.type.dtype)}"
+                )
             elif op.opcode == "transpose":
                 rows, cols = (self.dim(d) for d in v.type.shape)
                 row = t.op(f"arith.divui {j}, {cols} : index")
@@ -437,7 +462,9 @@ class KernelEmitter:
             value = self.args[("param", step.params.index(v))]
         elif v in self.plan.partial:
             r = self.plan.partial[v]
-            value = t.op(f"memref.load {self.partials}[{t.index(r)}] : {buffer_type(self.dtype, 1)}")
+            value = t.op(
+                f"memref.load {self.partials}[{t.index(r)}] : {buffer_type(self.dtype, 1)}"
+            )
         else:
             from optc.backends.mlir.rules import RULES
 
@@ -482,7 +509,9 @@ class KernelEmitter:
             row = t.op(f"arith.divui {j}, {shape[1]} : index")
             col = t.op(f"arith.remui {j}, {shape[1]} : index")
             mine, other = (row, col) if spec == "i:" else (col, row)
-            hit = t.op(f"arith.cmpi eq, {mine}, {self._wrapped(indices[0], shape[0 if spec == 'i:' else 1])} : index")
+            hit = t.op(
+                f"arith.cmpi eq, {mine}, {self._wrapped(indices[0], shape[0 if spec == 'i:' else 1])} : index"
+            )
             value = self.elem(new, other)
         t.loc = self.module.loc(op)
         return t.op(f"arith.select {hit}, {value}, {old} : {scalar_type(v.type.dtype)}")

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optc.backends.mlir.launch import GPUStep, Launch
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, operand_dtype, symbol
+from optc.backends.mlir.launch import GPUStep, Launch
 from optc.backends.mlir.text import FunctionText, buffer_type, literal, memory_type, scalar_type
 from optc.ir.core import Function, Module, Op, Value
 from optc.ir.ops import OPS
@@ -92,7 +92,10 @@ def emit_gpu_module(module: Module, path=None):
         + "\n"
     )
     identities = tuple(REDUCTIONS[op.opcode][1] for op in reductions)
-    schedule = [Launch(k.name, None, tuple(range(len(reductions))) if i == 0 else ()) for i, k in enumerate(kernels)]
+    schedule = [
+        Launch(k.name, None, tuple(range(len(reductions))) if i == 0 else ())
+        for i, k in enumerate(kernels)
+    ]
     signature = tuple(("param", i) for i in range(len(step.params)))
     return GPUStep(text, step, tuple(kernels), identities, signature, tuple(schedule))
 

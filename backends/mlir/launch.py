@@ -90,7 +90,9 @@ def run_schedule(gpu: GPUStep, device, args: list) -> None:
     for i, (v, a) in enumerate(zip(step.params, args)):
         binding[("param", i)] = a if v.type.is_scalar else device.flat(a)
     binding.update({("dim", name): np.int64(size) for name, size in dims.items()})
-    placeholder = binding[("param", next(i for i, v in enumerate(step.params) if not v.type.is_scalar))]
+    placeholder = binding[
+        ("param", next(i for i, v in enumerate(step.params) if not v.type.is_scalar))
+    ]
     dtype = np.dtype(NUMPY_NAMES[next(v.type.dtype for v in step.params if not v.type.is_scalar)])
     partials = None
     if gpu.partial_identities:
@@ -138,7 +140,6 @@ def run_schedule(gpu: GPUStep, device, args: list) -> None:
                     binding[carry] = written
 
     execute(gpu.schedule)
-
 
 
 def scalar_updates(gpu: GPUStep, cpu, args: list) -> list:

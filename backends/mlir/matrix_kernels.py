@@ -30,12 +30,11 @@ tiling): correct everywhere, not fast.
 from __future__ import annotations
 
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, symbol
-from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel, step_targets
 from optc.backends.mlir.kernel_text import INLINE, KernelEmitter, check_broadcast, read_operands
+from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel, step_targets
 from optc.backends.mlir.launch import GPUStep, Launch, Loop
 from optc.ir.core import Function, Module, Op, Value
 from optc.ir.ops import OPS
-
 
 
 def emit_matrix_module(module: Module, step: Function, path=None) -> GPUStep:
@@ -54,7 +53,9 @@ def emit_matrix_module(module: Module, step: Function, path=None) -> GPUStep:
             "}",
         ]
     )
-    kernels = tuple(Kernel(spec[0], (spec[2][1],) if spec[1] == "reduce" else ()) for spec in plan.specs)
+    kernels = tuple(
+        Kernel(spec[0], (spec[2][1],) if spec[1] == "reduce" else ()) for spec in plan.specs
+    )
     return GPUStep(
         text + "\n",
         step,
@@ -126,13 +127,18 @@ class _Plan:
                 self.partial[r] = len(self.identities)
                 self.identities.append(REDUCTIONS[op.opcode][1])
                 shape = op.operands[0].type.shape
-                items.append(self._kernel("reduce", (op, self.partial[r]), shape, (self.partial[r],)))
+                items.append(
+                    self._kernel("reduce", (op, self.partial[r]), shape, (self.partial[r],))
+                )
             elif op.opcode in REDUCTIONS:
                 if len(op.operands[0].type.shape) != 2 or op.attrs.get("keepdims"):
                     raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
                 items.append(self._kernel("axis", (op, self._new_scratch(r)), r.type.shape))
             elif op.opcode == "matmul":
-                if any(len(v.type.shape) != 2 for v in op.operands) or r.type.dtype not in ("f32", "f64"):
+                if any(len(v.type.shape) != 2 for v in op.operands) or r.type.dtype not in (
+                    "f32",
+                    "f64",
+                ):
                     raise UnsupportedOp("kernels multiply real matrices only (no vectors)", op.loc)
                 for v in op.operands:
                     base = self._untransposed(v)
@@ -142,7 +148,9 @@ class _Plan:
             elif category == "elementwise":
                 check_broadcast(op)
             elif op.opcode == "full" and op.operands[0].type.dtype != r.type.dtype:
-                raise UnsupportedOp("`full` fills with a value of its own dtype in a kernel", op.loc)
+                raise UnsupportedOp(
+                    "`full` fills with a value of its own dtype in a kernel", op.loc
+                )
             elif op.opcode in ("transpose", "outer") and len(r.type.shape) != 2:
                 raise UnsupportedOp(f"`{op.opcode}` makes matrices only in a kernel", op.loc)
             elif op.opcode not in INLINE:
@@ -208,7 +216,9 @@ class _Plan:
             if self.slots[out][0] != "scratch":
                 raise UnsupportedOp("a GPU loop must compute its carried tensors", op.loc)
             self.scratch.append((out.type.dtype, out.type.shape))
-            carried.append((self.slots[arg], self.slots[init], self.slots[out], len(self.scratch) - 1))
+            carried.append(
+                (self.slots[arg], self.slots[init], self.slots[out], len(self.scratch) - 1)
+            )
         for arg, result in zip(args, op.results):
             self.slots[result] = self.slots[arg]
         return [*items, Loop(index, *bounds, tuple(carried), tuple(body_items))]
@@ -223,7 +233,9 @@ class _Plan:
         if op is not None and op.opcode == "dimsize":
             d = op.operands[0].type.shape[op.attrs["axis"]]
             return ("dim", d) if isinstance(d, str) else ("const", d)
-        raise UnsupportedOp("a GPU loop's bounds must be constants, parameters or dimensions", loop.loc)
+        raise UnsupportedOp(
+            "a GPU loop's bounds must be constants, parameters or dimensions", loop.loc
+        )
 
     def _uses(self) -> set[Value]:
         used = set(self.step.results)
@@ -246,7 +258,9 @@ class _Plan:
             if value is target:
                 continue
             if value.type.is_scalar:
-                raise UnsupportedOp(f"`{self.step.name}` updates a scalar state, which matrix kernels do not")
+                raise UnsupportedOp(
+                    f"`{self.step.name}` updates a scalar state, which matrix kernels do not"
+                )
             groups.setdefault(value.type.shape, []).append((value, self.slots[target]))
         written: set = set()
         items = []

@@ -33,8 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, symbol
-from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel
-from optc.backends.mlir.launch import numel
 from optc.backends.mlir.kernel_text import (
     INLINE,
     ROOTS,
@@ -43,15 +41,28 @@ from optc.backends.mlir.kernel_text import (
     read_operands,
     scalar_roots,
 )
+from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel
+from optc.backends.mlir.launch import numel
 from optc.ir.core import Function, Module, Op, Value
 from optc.ir.ops import OPS
-from optc.ir.types import NUMPY_NAMES
+from optc.ir.types import NUMPY_NAMES, TensorType
 
 from optc.errors import OptcError
 
 HOST_OPS = ("const", "dimsize", "numel")
-INT_REDUCTIONS = {"reduce_sum": ("addi", 0), "reduce_max": ("maxs", -(2**63)), "reduce_min": ("mins", 2**63 - 1)}
-ARG_REDUCTIONS = {"argmax": "reduce_max", "argmin": "reduce_min"}  # with the elementwise ops, on scalars: run on the host
+INT_REDUCTIONS = {
+    "reduce_sum": ("addi", 0),
+    "reduce_max": ("maxs", -(2**63)),
+    "reduce_min": ("mins", 2**63 - 1),
+}
+ARG_REDUCTIONS = {"argmax": "reduce_max", "argmin": "reduce_min"}
+DEVICE_SCALARS = (
+    *REDUCTIONS,
+    *ARG_REDUCTIONS,
+    "dot",
+    "logsumexp",
+    "index",
+)  # read back from kernels  # with the elementwise ops, on scalars: run on the host
 PRODUCTS = ("matmul", "matvec", "vecmat")
 
 
@@ -131,14 +142,25 @@ def emit_solver_module(module: Module, path=None) -> SolverSchedule:
     specs = {spec[0]: spec for spec in plan.specs}
     bodies = [KernelEmitter(plan, call.signature, *specs[call.kernel]).generate() for call in calls]
     text = "\n".join(
-        ["module attributes {gpu.container_module} {", f"  gpu.module @{GPU_MODULE} {{",
-         "\n\n".join(bodies), "  }", "}"]
+        [
+            "module attributes {gpu.container_module} {",
+            f"  gpu.module @{GPU_MODULE} {{",
+            "\n\n".join(bodies),
+            "  }",
+            "}",
+        ]
     )
     kernels = tuple(Kernel(call.kernel, call.resets) for call in calls)
     results = {v: plan.slots[v] for v in fn.body.results if v in plan.slots}
     return SolverSchedule(
-        text + "\n", fn, kernels, tuple(items), tuple(plan.scratch), plan.dims,
-        tuple(plan.identities), results,
+        text + "\n",
+        fn,
+        kernels,
+        tuple(items),
+        tuple(plan.scratch),
+        plan.dims,
+        tuple(plan.identities),
+        results,
     )
 
 
@@ -195,7 +217,7 @@ class _SolverPlan:
             r = op.results[0]
             if op.opcode == "loop":
                 items += self._loop(op)
-            elif r.type.is_scalar and op.opcode not in (*REDUCTIONS, *ARG_REDUCTIONS, "dot", "logsumexp", "index"):
+            elif r.type.is_scalar and op.opcode not in DEVICE_SCALARS:
                 if op.opcode not in HOST_OPS and not (
                     category == "elementwise" and all(v.type.is_scalar for v in op.operands)
                 ):
@@ -207,22 +229,27 @@ class _SolverPlan:
                 items += self._arg(op)
             elif op.opcode in REDUCTIONS and r.type.dtype == "i64" and op.attrs.get("axis") is None:
                 counter = self._counter(r, INT_REDUCTIONS[op.opcode][1])
-                items.append(self._call("ireduce", (op, counter[0]), op.operands[0].type.shape, counter=counter))
-            elif op.opcode in ("dot", "logsumexp", *REDUCTIONS) and r.type.dtype not in ("f32", "f64"):
+                shape = op.operands[0].type.shape
+                items.append(self._call("ireduce", (op, counter[0]), shape, counter=counter))
+            elif op.opcode in ("dot", "logsumexp", *REDUCTIONS) and r.type.dtype not in (
+                "f32",
+                "f64",
+            ):
                 raise UnsupportedOp(f"`{op.opcode}` of {r.type.dtype} has no GPU kernel", op.loc)
             elif op.opcode == "dot" or (op.opcode in REDUCTIONS and op.attrs.get("axis") is None):
                 slot = len(self.identities)
                 self.partial[r] = slot
                 self.identities.append(0.0 if op.opcode == "dot" else REDUCTIONS[op.opcode][1])
                 kind = "dot" if op.opcode == "dot" else "reduce"
-                items.append(self._call(kind, (op, slot), op.operands[0].type.shape, (slot,), ((slot, r),)))
+                shape = op.operands[0].type.shape
+                items.append(self._call(kind, (op, slot), shape, (slot,), ((slot, r),)))
             elif op.opcode == "logsumexp" and op.attrs.get("axis") is None:
                 items += self._logsumexp(op)
             elif op.opcode in (*REDUCTIONS, "logsumexp"):
                 if len(op.operands[0].type.shape) != 2 or op.attrs.get("keepdims"):
                     raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
                 kind = "lse_axis" if op.opcode == "logsumexp" else "axis"
-                items.append(self._call(kind, (op, self._new_scratch(r, op)), r.type.shape))
+                items.append(self._call(kind, (op, self._new_scratch(r)), r.type.shape))
             elif op.opcode in PRODUCTS:
                 if r.type.dtype not in ("f32", "f64"):
                     raise UnsupportedOp("kernels multiply real matrices only", op.loc)
@@ -230,7 +257,7 @@ class _SolverPlan:
                     base = self._untransposed(v)
                     if base not in self.slots:
                         items.append(self.materialize(base))
-                items.append(self._call(op.opcode, (op, self._new_scratch(r, op)), r.type.shape))
+                items.append(self._call(op.opcode, (op, self._new_scratch(r)), r.type.shape))
             elif category == "elementwise":
                 check_broadcast(op)
             elif op.opcode not in (*INLINE, "full_like", "eye"):
@@ -271,8 +298,8 @@ class _SolverPlan:
         if op.attrs.get("axis") is not None:
             if len(x.type.shape) != 2:
                 raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
-            return [self._call("arg_axis", (op, self._new_scratch(r, op)), r.type.shape)]
-        best = Value(x.type.__class__(x.type.dtype, ()), "best")
+            return [self._call("arg_axis", (op, self._new_scratch(r)), r.type.shape)]
+        best = Value(TensorType(x.type.dtype, ()), "best")
         slot = len(self.identities)
         self.identities.append(REDUCTIONS[ARG_REDUCTIONS[op.opcode]][1])
         counter = self._counter(r, np.iinfo(np.int64).max)
@@ -302,7 +329,7 @@ class _SolverPlan:
             v = self.defs[v].operands[0]
         return v
 
-    def _new_scratch(self, v: Value, op: Op | None = None) -> tuple:
+    def _new_scratch(self, v: Value) -> tuple:
         self.scratch.append((v.type.dtype, v.type.shape))
         self.slots[v] = ("scratch", len(self.scratch) - 1)
         return self.slots[v]
@@ -310,9 +337,11 @@ class _SolverPlan:
     def materialize(self, v: Value) -> KernelCall:
         """A kernel writing `v` into a new scratch buffer."""
         before = dict(self.slots)
-        return self._call("map", ((v, self._new_scratch(v, self.defs.get(v))),), v.type.shape, slots=before)
+        return self._call("map", ((v, self._new_scratch(v)),), v.type.shape, slots=before)
 
-    def _call(self, kind, details, shape, resets=(), reads=(), slots=None, counter=None) -> KernelCall:
+    def _call(
+        self, kind, details, shape, resets=(), reads=(), slots=None, counter=None
+    ) -> KernelCall:
         """A kernel reading the buffers made so far; its arguments: the dimensions, the buffers
         it reads or writes, then the host scalars it uses."""
         name = f"{self.base}_{len(self.specs)}_{kind}"
@@ -343,9 +372,11 @@ class _SolverPlan:
         return KernelCall(name, shape, signature, resets, reads, counter)
 
     def _loop(self, op: Op) -> list:
-        start, stop, *inits = op.operands
+        """A loop run by the host (after kernels materializing its initial tensors); its
+        bounds, counter and carried scalars are host values."""
+        inits = op.operands[2:]
         body = op.regions[0]
-        counter, *args = body.args
+        args = body.args[1:]
         items = [self.materialize(v) for v in inits if not v.type.is_scalar and v not in self.slots]
         for arg in args:
             if not arg.type.is_scalar:
@@ -395,7 +426,11 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
         else:
             binding[("param", i)] = device.flat(a)
     dtype = np.dtype(NUMPY_NAMES[next(v.type.dtype for v in fn.params if not v.type.is_scalar)])
-    partials = device.array(np.array(schedule.partial_identities, dtype)) if schedule.partial_identities else None
+    partials = (
+        device.array(np.array(schedule.partial_identities, dtype))
+        if schedule.partial_identities
+        else None
+    )
 
     def call(item: KernelCall) -> None:
         for r in item.resets:
@@ -482,7 +517,10 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
     def index(item: HostIndex) -> None:
         """Check an index against the bounds as the NumPy rule does; read the element."""
         op = item.op
-        x, indices = op.operands[0], [int(env[v]) for v in op.operands[(2 if op.opcode == "setindex" else 1) :]]
+        x, indices = (
+            op.operands[0],
+            [int(env[v]) for v in op.operands[(2 if op.opcode == "setindex" else 1) :]],
+        )
         shape = tuple(dims[d] if isinstance(d, str) else d for d in x.type.shape)
         try:
             check_bounds(np.broadcast_to(np.int8(0), shape), op.attrs["spec"], indices)

@@ -27,7 +27,9 @@ def emulate_vs_numpy(name, emit, shape, hypers, steps, block, max_blocks, seed=0
     assert set(hypers) <= set(names), set(hypers) - set(names)
     values = {**step.attrs["defaults"], **hypers}
     hyper = [
-        np.dtype({"f32": np.float32, "f64": np.float64, "bool": np.bool_, "i64": np.int64}[v.type.dtype]).type(values[n])
+        np.dtype(
+            {"f32": np.float32, "f64": np.float64, "bool": np.bool_, "i64": np.int64}[v.type.dtype]
+        ).type(values[n])
         for n, v in zip(names, step.params[len(step.params) - 1 - len(names) : -1])
     ]
     rng = np.random.default_rng(seed)
@@ -35,7 +37,9 @@ def emulate_vs_numpy(name, emit, shape, hypers, steps, block, max_blocks, seed=0
     param = rng.standard_normal(shape).astype(real)
     has_grad = bool(step.attrs.get("grad"))
     first_grad = rng.standard_normal(shape).astype(real)
-    states = reference.run(init.name, [param, *([first_grad] if init.attrs.get("grad") else []), *hyper])
+    states = reference.run(
+        init.name, [param, *([first_grad] if init.attrs.get("grad") else []), *hyper]
+    )
     ours = [param.copy(), *[np.array(s, copy=True) for s in states]]
     theirs = [param.copy(), *[np.array(s, copy=True) for s in states]]
     for t in range(1, steps + 1):
@@ -45,7 +49,9 @@ def emulate_vs_numpy(name, emit, shape, hypers, steps, block, max_blocks, seed=0
         device.step(args)
         if cpu is not None:
             scalars = iter(scalar_updates(gpu, cpu, args))
-            ours = [x if not v.type.is_scalar else next(scalars) for v, x in zip(step.results, ours)]
+            ours = [
+                x if not v.type.is_scalar else next(scalars) for v, x in zip(step.results, ours)
+            ]
         with np.errstate(all="ignore"):
             theirs = reference.run(step.name, [theirs[0], *grads, *theirs[1:], *hyper, np.int64(t)])
     return ours, theirs, device

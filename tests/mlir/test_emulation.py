@@ -48,6 +48,8 @@ def test_a_small_grid_makes_threads_loop():
 
 @pytest.mark.parametrize("name", ["adam", "lamb", "sgd"])
 def test_float64_kernels_match_numpy(name):
-    ours, theirs, _ = emulate_vs_numpy(name, emit_gpu_module, (300,), OPTIONS[name], 5, 16, 4, dtype="f64")
+    ours, theirs, _ = emulate_vs_numpy(
+        name, emit_gpu_module, (300,), OPTIONS[name], 5, 16, 4, dtype="f64"
+    )
     for a, e in zip(ours, theirs):
         np.testing.assert_allclose(a, e, rtol=1e-13, atol=1e-15)

@@ -38,7 +38,9 @@ def test_muon_matches_numpy(hypers, shape, grid):
 
 @pytest.mark.parametrize("grid", GRIDS, ids=lambda g: f"block{g[0]}x{g[1]}")
 @pytest.mark.parametrize("shape", [(13, 7), (1, 9), (9, 1), (40, 33)])
-@pytest.mark.parametrize("hypers", ADAFACTOR, ids=lambda h: ",".join(f"{k}={v}" for k, v in h.items()))
+@pytest.mark.parametrize(
+    "hypers", ADAFACTOR, ids=lambda h: ",".join(f"{k}={v}" for k, v in h.items())
+)
 def test_adafactor_matches_numpy(hypers, shape, grid):
     ours, theirs, _ = emulate_vs_numpy("adafactor", emit_gpu_module, shape, hypers, 6, *grid)
     for what, a, e in zip(("W", "row_var", "col_var"), ours, theirs):

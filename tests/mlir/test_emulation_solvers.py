@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from optc.backends import get_backend
 from optc.backends.mlir.emit import UnsupportedOp
 from optc.backends.mlir.kernels import emit_gpu_module
 
-from optc.backends import get_backend
 from optc.compiler import compile_source
 from optc.validate import bind_inputs
 from tests.mlir.helpers import needs_mlir
@@ -70,9 +70,15 @@ def test_emulated_solver_matches_numpy(name, dtype):
 
 
 def test_most_solvers_have_a_gpu_schedule():
-    assert {"cg", "gd", "fista", "admm_lasso", "sinkhorn", "power_iteration", "label_spreading"} <= set(
-        GPU_SOLVERS
-    )
+    assert {
+        "cg",
+        "gd",
+        "fista",
+        "admm_lasso",
+        "sinkhorn",
+        "power_iteration",
+        "label_spreading",
+    } <= set(GPU_SOLVERS)
 
 
 EDGE_CASES = Path(__file__).parent / "gpu_edge_cases.opt"

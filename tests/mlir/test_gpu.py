@@ -124,7 +124,9 @@ def test_device_step_updates_cupy_arrays_in_place():
     np.testing.assert_allclose(cupy.asnumpy(device[2]), expected[1], rtol=1e-6)  # m, in place
 
 
-@pytest.mark.parametrize("name", ["cg", "fista", "sinkhorn_log", "softmax_regression", "admm_lasso"])
+@pytest.mark.parametrize(
+    "name", ["cg", "fista", "sinkhorn_log", "softmax_regression", "admm_lasso"]
+)
 def test_solvers_on_the_gpu_match_numpy(name):
     from tests.mlir.test_differential import problem
 
@@ -133,4 +135,6 @@ def test_solvers_on_the_gpu_match_numpy(name):
     actual = optc.solve(name, backend="mlir-gpu", **inputs)
     assert (actual.iterations, actual.converged) == (expected.iterations, expected.converged)
     for key in expected.outputs:
-        np.testing.assert_allclose(actual.outputs[key], expected.outputs[key], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            actual.outputs[key], expected.outputs[key], rtol=1e-9, atol=1e-12
+        )

@@ -24,11 +24,17 @@ class FakeDeviceArray:
         self.size = int(np.prod(shape))
         self.nbytes = self.size * self.dtype.itemsize
         self.ndim = len(shape)
-        self.__cuda_array_interface__ = {"shape": shape, "typestr": self.dtype.str, "data": (4096, False), "version": 3}
+        self.__cuda_array_interface__ = {
+            "shape": shape,
+            "typestr": self.dtype.str,
+            "data": (4096, False),
+            "version": 3,
+        }
 
 
 def _fake_cupy(count=None, error=None):
     """A module named cupy whose runtime reports `count` devices or raises `error`."""
+
     class CUDARuntimeError(RuntimeError):
         pass
 
@@ -56,8 +62,10 @@ def test_without_cupy_the_error_says_what_to_install(monkeypatch):
     "fake, message",
     [
         (_fake_cupy(count=0), "found no NVIDIA GPU"),
-        (_fake_cupy(error="cudaErrorNoDevice: no CUDA-capable device is detected"),
-         "found no usable NVIDIA GPU: cudaErrorNoDevice"),
+        (
+            _fake_cupy(error="cudaErrorNoDevice: no CUDA-capable device is detected"),
+            "found no usable NVIDIA GPU: cudaErrorNoDevice",
+        ),
     ],
 )
 def test_without_a_gpu_the_error_says_so(monkeypatch, fake, message):
@@ -67,8 +75,11 @@ def test_without_a_gpu_the_error_says_so(monkeypatch, fake, message):
 
 
 def test_host_arrays_are_refused_by_the_gpu_backend():
-    with pytest.raises(OptcError, match=r"params\[0\] is a numpy.ndarray in host memory; backend "
-                       r"`mlir-gpu` updates GPU arrays \(cupy.ndarray\) in place: move it with cupy.asarray"):
+    with pytest.raises(
+        OptcError,
+        match=r"params\[0\] is a numpy.ndarray in host memory; backend "
+        r"`mlir-gpu` updates GPU arrays \(cupy.ndarray\) in place: move it with cupy.asarray",
+    ):
         check_placement("params[0]", np.zeros(3, np.float32), "mlir-gpu")
     check_placement("params[0]", FakeDeviceArray((3,)), "mlir-gpu")  # a GPU array is fine
 
@@ -76,8 +87,11 @@ def test_host_arrays_are_refused_by_the_gpu_backend():
 @pytest.mark.parametrize("backend", ["numpy", "llvm"])
 def test_gpu_arrays_are_refused_by_cpu_backends(backend):
     opt = optc.optimizer("adam", backend=backend)
-    with pytest.raises(OptcError, match=rf"params\[0\] is a GPU array \(tests.FakeDeviceArray\); "
-                       rf"backend `{backend}` runs on the CPU: use backend `mlir-gpu`"):
+    with pytest.raises(
+        OptcError,
+        match=rf"params\[0\] is a GPU array \(tests.FakeDeviceArray\); "
+        rf"backend `{backend}` runs on the CPU: use backend `mlir-gpu`",
+    ):
         opt.init(FakeDeviceArray((3,)))
     params = [np.zeros(3, np.float32)]
     state = opt.init(params)
@@ -107,7 +121,9 @@ def test_cpu_tensors_are_refused_by_the_gpu_backend_before_it_looks_for_cupy():
     import optc.torch
 
     w = torch.nn.Parameter(torch.zeros(3))
-    with pytest.raises(OptcError, match=r"parameter 0 is on cpu; backend `mlir-gpu` updates CUDA tensors"):
+    with pytest.raises(
+        OptcError, match=r"parameter 0 is on cpu; backend `mlir-gpu` updates CUDA tensors"
+    ):
         optc.torch.Optimizer([w], "adam", backend="mlir-gpu")
     with pytest.raises(OptcError, match=r"parameter 0 is on cpu; backend `mlir-gpu`"):
         optc.torch.Optimizer([{"params": [w], "lr": 0.1}], "adam", backend="mlir-gpu")
@@ -118,5 +134,7 @@ def test_non_cpu_tensors_are_refused_by_cpu_backends():
     import optc.torch
 
     w = torch.empty(3, device="meta")
-    with pytest.raises(OptcError, match=r"is on meta; optc.torch.Optimizer updates CPU tensors with backend `llvm`"):
+    with pytest.raises(
+        OptcError, match=r"is on meta; optc.torch.Optimizer updates CPU tensors with backend `llvm`"
+    ):
         optc.torch.Optimizer([w], "adam", backend="llvm")

@@ -76,7 +76,8 @@ def test_muon_is_a_host_loop_of_matmul_kernels():
     assert isinstance(loop, Loop) and loop.stop == ("param", 12)  # ns_steps, a host value
     kinds = [item.kernel.rsplit("_", 1)[1] for item in loop.body]
     assert kinds.count("matmul") == 6 and kinds[-1] == "map"  # X' into its ping-pong buffer
-    (carry, init, out, alt), = loop.carried
+    ((carry, init, out, alt),) = loop.carried
+    assert carry == ("carry", 0)
     assert init == ("param", 3) and out[0] == "scratch" and alt != out[1]
     assert update.kernel.endswith("_update") and update.shape == ("m", "n")
 
