@@ -61,7 +61,9 @@ class GPUStep:
 
     `kernels` lists the kernels with the partial slots each accumulates; `partial_identities`
     holds the identity of each reduction slot (empty without reductions); `scratch` the dtype and
-    shape of each scratch buffer; `dims` where each dimension name is read, (parameter, axis)."""
+    shape of each scratch buffer; `dims` where each dimension name is read, (parameter, axis);
+    `pruning` (`branches.Pruning`) the kernels a step skips for the branches its host-decidable
+    `where`s take."""
 
     text: str
     step: Function
@@ -71,6 +73,7 @@ class GPUStep:
     schedule: tuple
     scratch: tuple[tuple[str, tuple], ...] = ()
     dims: dict = field(default_factory=dict)
+    pruning: object = None
 
 
 def numel(shape: tuple, dims: dict) -> int:
@@ -104,7 +107,11 @@ def run_schedule(gpu: GPUStep, device, args: list) -> None:
             return int(what)
         return int(binding[("param", what)] if kind == "param" else binding[("dim", what)])
 
+    skipped = gpu.pruning.skipped(args, dims) if gpu.pruning is not None else frozenset()
+
     def launch(item: Launch) -> None:
+        if item.kernel in skipped:
+            return
         for r in item.resets:
             device.set(partials, r, gpu.partial_identities[r])
         n = flat if item.shape is None else numel(item.shape, dims)

@@ -29,6 +29,7 @@ tiling): correct everywhere, not fast.
 
 from __future__ import annotations
 
+from optc.backends.mlir.branches import Pruning
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, symbol
 from optc.backends.mlir.kernel_text import INLINE, KernelEmitter, check_broadcast, read_operands
 from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel, step_targets
@@ -65,7 +66,16 @@ def emit_matrix_module(module: Module, step: Function, path=None) -> GPUStep:
         schedule,
         tuple(plan.scratch),
         plan.dims,
+        Pruning(step, plan.defs, {spec[0]: _written(spec) for spec in plan.specs}),
     )
+
+
+def _written(spec: tuple) -> Value | None:
+    """The value a kernel computes, or None for the final updates (always launched)."""
+    _, kind, details, *_ = spec
+    if kind == "map":
+        return details[0][0]
+    return None if kind == "update" else details[0].results[0]
 
 
 class _Plan:

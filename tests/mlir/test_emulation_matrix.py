@@ -80,3 +80,24 @@ def test_float64_schedules_match_numpy(name, hypers):
     ours, theirs, _ = emulate_vs_numpy(name, emit_gpu_module, (12, 9), hypers, 4, 8, 3, dtype="f64")
     for a, e in zip(ours, theirs):
         np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape, gram", [((13, 7), ("n", "n")), ((6, 11), ("m", "m"))])
+def test_muon_launches_only_the_branch_its_shape_takes(shape, gram):
+    """`where(m > n, tall, wide)` is decided on the host: each Newton-Schulz iteration runs the
+    three matmuls of one form (Gram matrix n x n for a tall matrix, m x m for a wide one)."""
+    _, _, device = emulate_vs_numpy("muon", emit_gpu_module, shape, {"lr": 0.02}, 1, 8, 3)
+    schedule = {k.name: k for k in emit_gpu_module(_muon()).kernels}
+    matmuls = [name for name, _, _ in device.launches if name.endswith("_matmul")]
+    assert len(matmuls) == 3 * 5 and set(matmuls) <= set(schedule)
+    m, n = shape
+    assert {count for name, count, _ in device.launches if name.endswith("_matmul")} == {
+        {"m": m, "n": n}[gram[0]] * {"m": m, "n": n}[gram[1]],
+        m * n,
+    }
+
+
+def _muon():
+    from optc.compiler import compile_source
+
+    return compile_source("muon", None, None, "f32").module
