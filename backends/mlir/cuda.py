@@ -105,14 +105,21 @@ class CupyDevice:
     def launch(self, kernel: str, n: int, values: list) -> None:
         if kernel not in self.functions:
             self.functions[kernel] = self.raw.get_function(kernel)
-        args = [np.int64(n)]
-        for value in values:
-            if isinstance(value, self.cupy.ndarray):
-                args += [value, value, np.int64(0), np.int64(value.size), np.int64(1)]
-            else:
-                args.append(value)
         grid = max(1, min(-(-n // BLOCK), self.max_blocks))
-        self.functions[kernel]((grid,), (BLOCK,), tuple(args))
+        self.functions[kernel]((grid,), (BLOCK,), kernel_args(self.cupy.ndarray, n, values))
+
+
+def kernel_args(array_type, n: int, values: list) -> tuple:
+    """The arguments of a kernel launch as the PTX declares them: the element count, then each
+    array as the five fields of a memref descriptor (allocated, aligned, offset, size, stride),
+    scalars as they are (NumPy scalars of the parameter's type)."""
+    args = [np.int64(n)]
+    for value in values:
+        if isinstance(value, array_type):
+            args += [value, value, np.int64(0), np.int64(value.size), np.int64(1)]
+        else:
+            args.append(value)
+    return tuple(args)
 
 
 class GPUExecutable:

@@ -93,6 +93,9 @@ def run_schedule(gpu: GPUStep, device, args: list) -> None:
     for i, (v, a) in enumerate(zip(step.params, args)):
         binding[("param", i)] = a if v.type.is_scalar else device.flat(a)
     binding.update({("dim", name): np.int64(size) for name, size in dims.items()})
+    # a loop's counter outside the loop: 0 (kernels there do not read it, but the argument
+    # must still be an i64: CuPy packs arguments by position)
+    binding.update({slot: np.int64(0) for slot in gpu.signature if slot[0] == "loop"})
     placeholder = binding[
         ("param", next(i for i, v in enumerate(step.params) if not v.type.is_scalar))
     ]
