@@ -11,9 +11,9 @@ import re
 import numpy as np
 import pytest
 from optc.backends.mlir import ptx
+from optc.backends.mlir.cuda import kernel_args
 from optc.backends.mlir.kernels import emit_gpu_module
 
-from optc.backends.mlir.cuda import kernel_args
 from optc.compiler import compile_source
 from optc.validate import bind_inputs
 from tests.mlir.emulation import emulate_vs_numpy
@@ -28,7 +28,7 @@ WIDTH = {"f32": 4, "f64": 8, "u64": 8, "b64": 8, "u32": 4, "b32": 4, "u8": 1, "b
 def _params(text: str) -> dict[str, list[str]]:
     """Kernel name -> the PTX types of its parameters (`ptr` for pointers)."""
     kernels = {}
-    for name, params in re.findall(r"\.entry (\w+)\(\n(.*?)\n\)", text, re.S):
+    for name, params in re.findall(r"\.entry (\w+)\(\n(.*?)\n\)", text, re.DOTALL):
         kernels[name] = [
             "ptr" if ".ptr" in line else line.split()[1].lstrip(".")
             for line in params.strip().split("\n")
