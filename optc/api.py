@@ -265,21 +265,22 @@ class Optimizer(_Compiling):
     def _params(self, params) -> list[np.ndarray]:
         if type(params) is list:
             return params
-        if isinstance(params, np.ndarray):
+        if isinstance(params, np.ndarray) or _on_gpu(params):
             return [params]
         if not isinstance(params, Sequence):
             raise OptcError(f"params must be a NumPy array or a list of arrays, not {type(params).__name__}")
         return list(params)
 
     def _tensor_dtype(self, i: int, p) -> str:
-        if not isinstance(p, np.ndarray):
+        check_placement(f"params[{i}]", p, self.backend.name)
+        if not isinstance(p, np.ndarray) and not _on_gpu(p):
             raise OptcError(f"params[{i}] must be a NumPy array (updated in place), not {type(p).__name__}")
         if p.dtype not in (np.float32, np.float64):
             raise OptcError(f"params[{i}] has dtype {p.dtype}; optimizers update float32 or float64 arrays")
         dtype = "f32" if p.dtype == np.float32 else "f64"
         if self.dtype is not None and dtype != self.dtype:
             raise OptcError(f"params[{i}] has dtype {p.dtype} but the optimizer was compiled for {self.dtype}")
-        if not p.flags.writeable:
+        if isinstance(p, np.ndarray) and not p.flags.writeable:
             raise OptcError(f"params[{i}] is read-only; the optimizer updates it in place")
         declared = self._step_fn(dtype).params[0].type
         if declared.shape is not None and p.ndim != len(declared.shape):
@@ -319,6 +320,10 @@ class Optimizer(_Compiling):
             raise OptcError("state must be the OptimizerState returned by init(params)")
         if hyper:
             self._check_hyper(hyper)
+        if self.backend.name == "mlir-gpu":  # CuPy arrays, stepped in place on the device
+            from optc.backends.mlir.device_arrays import gpu_step
+
+            return gpu_step(self, params, grads, state, hyper)
         if state._plan is None or not (_same_arrays(params, state._plan_refs[0]) and _same_arrays(grads, state._plan_refs[1])):
             self._check_step(params, grads, state)
             if state.t == 0:
@@ -390,14 +395,15 @@ class Optimizer(_Compiling):
                 raise OptcError(f"params[{i}] has dtype {p.dtype} but the state was created for {_NUMPY[state.dtypes[i]]}")
             if p.shape != state.shapes[i]:
                 raise OptcError(f"params[{i}] has shape {p.shape} but the state was created for {state.shapes[i]}")
-            if not isinstance(g, np.ndarray):
+            check_placement(f"grads[{i}]", g, self.backend.name)
+            if not isinstance(g, np.ndarray) and not _on_gpu(g):
                 raise OptcError(f"grads[{i}] must be a NumPy array, not {type(g).__name__}")
             if g.shape != p.shape:
                 raise OptcError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}")
             if g.dtype != p.dtype:
                 raise OptcError(f"grads[{i}] has dtype {g.dtype} but params[{i}] has dtype {p.dtype}")
 
-        if state.tensors:
+        if state.tensors and self.backend.name != "mlir-gpu":  # (GPU states: device_arrays.py)
             self._check_states(params, state)
         _check_no_overlap(params, grads)
 
@@ -447,13 +453,43 @@ def _contiguous(arr: np.ndarray, is_param: bool, copies: list) -> np.ndarray:
     return stand_in
 
 
+def _on_gpu(a) -> bool:
+    """Whether `a` lives in GPU memory (CuPy arrays, CUDA tensors: `__cuda_array_interface__`)."""
+    return hasattr(a, "__cuda_array_interface__")
+
+
+def check_placement(what: str, a, backend: str) -> None:
+    """An OptcError when array `a` is in the wrong memory for `backend`: a host array given to
+    `mlir-gpu` (which updates GPU arrays in place, never copying behind the caller's back), or
+    a GPU array given to a CPU backend."""
+    if backend == "mlir-gpu" and not _on_gpu(a):
+        raise OptcError(f"{what} is a {_kind(a)} in host memory; backend `mlir-gpu` updates GPU arrays "
+                        "(cupy.ndarray) in place: move it with cupy.asarray(...), or use backend `mlir` "
+                        "or `llvm` for host arrays")
+    if backend != "mlir-gpu" and _on_gpu(a):
+        raise OptcError(f"{what} is a GPU array ({_kind(a)}); backend `{backend}` runs on the CPU: use "
+                        "backend `mlir-gpu`, or copy it to the host (cupy.asnumpy)")
+
+
+def _kind(a) -> str:
+    return f"{type(a).__module__.split('.')[0]}.{type(a).__name__}"
+
+
+def _bounds(a) -> tuple[int, int]:
+    """The byte range an array spans (host or device memory; device arrays are contiguous)."""
+    if _on_gpu(a):
+        lo = a.__cuda_array_interface__["data"][0]
+        return lo, lo + a.nbytes
+    return np.byte_bounds(a) if hasattr(np, "byte_bounds") else np.lib.array_utils.byte_bounds(a)
+
+
 def _check_no_overlap(params, grads) -> None:
     """Params are written in place while grads are read: no two of them may share memory."""
     spans = []
     for what, arrays in (("params", params), ("grads", grads)):
         for i, a in enumerate(arrays):
             if a.size:
-                lo, hi = np.byte_bounds(a) if hasattr(np, "byte_bounds") else np.lib.array_utils.byte_bounds(a)
+                lo, hi = _bounds(a)
                 spans.append((lo, hi, f"{what}[{i}]"))
     spans.sort()
     reach = None  # the written (param) span reaching furthest so far

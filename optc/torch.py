@@ -7,9 +7,10 @@
 It takes torch's argument names (`betas=(b1, b2)` for `beta1`/`beta2`, `etas`, `step_sizes`) as
 well as optc's, param groups with their own hyperparameters, closures, LR schedulers, and
 `state_dict()`/`load_state_dict()`. CPU float32/float64 parameters are updated in place through
-NumPy views of their memory; the optimizer's states live in `self.state[p]` as tensors that
-share memory with the arrays optc updates, so a checkpoint holds exactly what the next step
-reads. This module imports torch; `import optc` does not import it.
+NumPy views of their memory; with `backend="mlir-gpu"`, CUDA parameters through CuPy views
+(`__cuda_array_interface__`, no copies). The optimizer's states live in `self.state[p]` as
+tensors that share memory with the arrays optc updates, so a checkpoint holds exactly what the
+next step reads. This module imports torch; `import optc` does not import it.
 """
 
 from __future__ import annotations
@@ -41,11 +42,16 @@ class Optimizer(torch.optim.Optimizer):
 
     `source` is a stdlib name (`"adam"`, `"rmsprop"`, `"lamb"`, …) or a path to a `.opt` file;
     `name` picks the optimizer in a file that declares several; `backend` is an optc backend
-    (`"numpy"`, `"llvm"`; None: optc's default). Hyperparameters take torch's names and tuples
+    (`"numpy"`, `"llvm"`, `"mlir"` for CPU tensors, `"mlir-gpu"` for CUDA tensors; None: optc's
+    default). Hyperparameters take torch's names and tuples
     or optc's names; param groups may override any of them.
     """
 
     def __init__(self, params, source, name: str | None = None, backend: str | None = None, **hyper):
+        if backend == "mlir-gpu":  # a CPU tensor is the user's error: say so before looking for a GPU
+            params = list(params)
+            for i, p in enumerate(_tensors_of(params)):
+                _check_param(p, f"parameter {i}", "mlir-gpu")
         self.optc = _compile_optimizer(source, name=name, backend=backend)
         self.source = source
         self._name = name
@@ -117,7 +123,7 @@ class Optimizer(torch.optim.Optimizer):
         params = [params] if isinstance(params, torch.Tensor) else list(params)
         index = len(self.param_groups)
         for i, p in enumerate(params):
-            _check_param(p, f"parameter {i} of param group {index}")
+            _check_param(p, f"parameter {i} of param group {index}", self.optc.backend.name)
         group["params"] = params
         hyper = {k: v for k, v in group.items() if k != "params"}
         for key in UNSUPPORTED:
@@ -163,11 +169,12 @@ class Optimizer(torch.optim.Optimizer):
         optimizer's order (from one step on a scratch copy, through the public API)."""
         key = (dtype.str, shape)
         if key not in self._layouts:
-            scratch = [np.zeros(shape, dtype)]
+            xp = _array_module(self.optc.backend.name)
+            scratch = [xp.zeros(shape, dtype)]
             state = self.optc.init(scratch)
-            self.optc.step(scratch, [np.zeros(shape, dtype)], state)
-            self._layouts[key] = {k: (np.shape(v), torch.from_numpy(np.asarray(v)).dtype)
-                                  for k, v in state.tensors[0].items()}
+            self.optc.step(scratch, [xp.zeros(shape, dtype)], state)
+            self._layouts[key] = {k: (tuple(v.shape), torch.from_numpy(np.zeros(0, v.dtype)).dtype,
+                                      isinstance(v, np.ndarray)) for k, v in state.tensors[0].items()}
         return self._layouts[key]
 
     def __getstate__(self) -> dict:
@@ -209,10 +216,11 @@ class _Batch:
     def __init__(self, opt: Optimizer, params: list, where: list[str], t: int):
         self.params = params
         self.where = where
+        self.backend = opt.optc.backend.name
         for p, place in zip(params, where):
-            _check_param(p, place)
+            _check_param(p, place, self.backend)
         self.ptrs = [p.data_ptr() for p in params]
-        self.views = [p.detach().numpy() for p in params]
+        self.views = [_array(p, self.backend) for p in params]
         self.grads: list = []
         self.grad_views: list = []
         self.direct = False  # grad_views are views of the tensors in `grads` (not copies)
@@ -229,7 +237,7 @@ class _Batch:
                 opt.state[p]["step"] = self.step_tensor
 
     @staticmethod
-    def _tensors(opt: Optimizer, p, view: np.ndarray, where: str) -> dict:
+    def _tensors(opt: Optimizer, p, view, where: str) -> dict:
         """NumPy views of p's state tensors, checked against the optimizer's layout.
 
         torch's `load_state_dict` casts every state to the param's dtype: bool and int states
@@ -237,16 +245,17 @@ class _Batch:
         layout = opt._layout(view.dtype, view.shape)
         state = opt.state[p]
         arrays = {}
-        for name, (shape, dtype) in layout.items():
+        for name, (shape, dtype, on_host) in layout.items():
             if name not in state:
                 raise OptcError(f"the state of {where} has no `{name}`; `{opt.optc.name}` keeps: {', '.join(layout)}")
             value = state[name]
             if not isinstance(value, torch.Tensor) or tuple(value.shape) != shape:
                 got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
                 raise OptcError(f"the state `{name}` of {where} has shape {got}, expected {shape}")
-            if value.dtype != dtype or value.device.type != "cpu" or not value.is_contiguous():
-                value = state[name] = value.detach().to(device="cpu", dtype=dtype).contiguous()
-            arrays[name] = value.numpy()
+            device = torch.device("cpu") if on_host else p.device
+            if value.dtype != dtype or value.device != device or not value.is_contiguous():
+                value = state[name] = value.detach().to(device=device, dtype=dtype).contiguous()
+            arrays[name] = _array(value, "numpy" if on_host else opt.optc.backend.name)
         return arrays
 
     def _grad_views(self) -> list:
@@ -265,16 +274,16 @@ class _Batch:
             return self.grad_views
         if not same:
             for g, p, where in zip(grads, self.params, self.where):
-                if g.layout != torch.strided or g.device.type != "cpu" or g.dtype != p.dtype:
+                if g.layout != torch.strided or g.device != p.device or g.dtype != p.dtype:
                     _check_grad(g, p, where)
             self.grads = grads
         self.direct = (same or not self.copy_grads) and all(g.is_contiguous() for g in grads)
         if self.direct:
-            self.grad_views = [g.detach().numpy() for g in grads]
+            self.grad_views = [_array(g, self.backend) for g in grads]
             return self.grad_views
         if self.buffers is None:
-            self.buffers = [torch.empty(p.shape, dtype=p.dtype) for p in self.params]
-            self.buffer_views = [b.numpy() for b in self.buffers]
+            self.buffers = [torch.empty(p.shape, dtype=p.dtype, device=p.device) for p in self.params]
+            self.buffer_views = [_array(b, self.backend) for b in self.buffers]
         _copy(self.buffers, grads)
         self.grad_views = self.buffer_views
         return self.grad_views
@@ -290,14 +299,14 @@ class _Batch:
         if self.fresh:  # the states were created by this first step: expose them to torch
             self.fresh = False
             for p, arrays in zip(self.params, self.state.tensors):
-                opt.state[p] = {"step": self.step_tensor, **{k: torch.from_numpy(v) for k, v in arrays.items()}}
+                opt.state[p] = {"step": self.step_tensor, **{k: _tensor(v) for k, v in arrays.items()}}
 
 
 def _check_grad(g: torch.Tensor, p: torch.Tensor, where: str) -> None:
     if g.is_sparse or g.layout != torch.strided:
         raise OptcError(f"{where} has a sparse gradient; optc.torch.Optimizer supports dense gradients only")
-    if g.device.type != "cpu":
-        raise OptcError(f"the gradient of {where} is on {g.device}; optc.torch.Optimizer runs on the CPU")
+    if g.device != p.device:
+        raise OptcError(f"the gradient of {where} is on {g.device}, the parameter on {p.device}")
     if g.dtype != p.dtype:
         raise OptcError(f"the gradient of {where} has dtype {g.dtype}, the parameter {p.dtype}")
 
@@ -326,13 +335,18 @@ def _same_members(batches: list, members: list) -> bool:
     return len(params) == len(members) and all(a is b for a, b in zip(params, members))
 
 
-def _check_param(p, where: str) -> None:
-    """Only CPU, dense, contiguous, real float32/float64 tensors can be updated in place."""
+def _check_param(p, where: str, backend: str) -> None:
+    """Only dense, contiguous, real float32/float64 tensors on the backend's device (CUDA for
+    `mlir-gpu`, else the CPU) can be updated in place."""
     if not isinstance(p, torch.Tensor):
         raise OptcError(f"{where} is a {type(p).__name__}, not a torch.Tensor")
-    if p.device.type != "cpu":
-        raise OptcError(f"{where} is on {p.device}; optc.torch.Optimizer updates CPU tensors "
-                        "(its numpy and llvm backends run on the CPU)")
+    if backend == "mlir-gpu" and p.device.type != "cuda":
+        raise OptcError(f"{where} is on {p.device}; backend `mlir-gpu` updates CUDA tensors in place "
+                        "(move the model with .cuda() first, or use backend `llvm` or `mlir` for CPU tensors)")
+    if backend != "mlir-gpu" and p.device.type != "cpu":
+        hint = " (backend `mlir-gpu` updates CUDA tensors)" if p.device.type == "cuda" else ""
+        raise OptcError(f"{where} is on {p.device}; optc.torch.Optimizer updates CPU tensors with "
+                        f"backend `{backend}`{hint}")
     if p.is_sparse or p.layout != torch.strided:
         raise OptcError(f"{where} is a sparse tensor; optc.torch.Optimizer updates dense tensors")
     if p.is_complex():
@@ -345,6 +359,38 @@ def _check_param(p, where: str) -> None:
         raise OptcError(f"{where} is not contiguous (shape {tuple(p.shape)}, strides {p.stride()}); "
                         "optc updates parameters in place through their memory: make it contiguous "
                         "(e.g. `param.data = param.data.contiguous()`) before creating the optimizer")
+
+
+def _tensors_of(params: list):
+    """The tensors of torch's `params` argument: tensors, or param groups (dicts)."""
+    for item in params:
+        if isinstance(item, dict):
+            group = item.get("params", ())
+            yield from [group] if isinstance(group, torch.Tensor) else group
+        else:
+            yield item
+
+
+def _array_module(backend: str):
+    """NumPy, or CuPy for the GPU backend."""
+    if backend != "mlir-gpu":
+        return np
+    import cupy
+
+    return cupy
+
+
+def _array(t: torch.Tensor, backend: str):
+    """The memory of a tensor as the array optc updates in place: a NumPy view on the CPU, a
+    CuPy view of a CUDA tensor (`__cuda_array_interface__`: no copy) for `mlir-gpu`."""
+    if backend != "mlir-gpu":
+        return t.detach().numpy()
+    return _array_module(backend).asarray(t.detach())
+
+
+def _tensor(a) -> torch.Tensor:
+    """A tensor sharing the memory of an optc state array (NumPy, or CuPy through DLPack)."""
+    return torch.from_numpy(a) if isinstance(a, np.ndarray) else torch.from_dlpack(a)
 
 
 def _scalar(v):

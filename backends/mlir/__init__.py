@@ -2,7 +2,9 @@
 
     optimized IR --emit.py--> MLIR text (func, arith, math, scf, memref)
         --lower.py--> LLVM dialect --runtime.py--> ExecutionEngine        backend="mlir"
-    elementwise optimizer step --kernels.py--> gpu.module --lower.py--> PTX   ptx(module)
+    optimizer step --kernels.py / matrix_kernels.py--> gpu.module + host schedule (launch.py)
+        --lower.py--> PTX, launched by cuda.py (CuPy)                      backend="mlir-gpu"
+        --emulate.py--> the same kernels run thread by thread on the CPU   (tests)
 
 Emitting text needs nothing beyond optc; lowering, running and PTX need the MLIR Python
 bindings (the `mlir` extra), imported only when used. Functions for the CLI: `emit_mlir`
@@ -36,7 +38,7 @@ def mlir_llvm(module: Module) -> str:
 
 
 def ptx(module: Module, chip: str = "sm_90") -> str:
-    """PTX for an optimizer's fused elementwise step kernel, for `chip` (`sm_80`, `sm_90`, ...).
+    """PTX for the kernels of an optimizer's step, for `chip` (`sm_80`, `sm_90`, ...).
 
     Produced on the CPU: no GPU or CUDA toolkit is needed."""
     from optc.backends.mlir.kernels import emit_gpu_module

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, operand_dtype, symbol
+from optc.backends.mlir.launch import GPUStep, Launch
 from optc.backends.mlir.text import FunctionText, buffer_type, literal, memory_type, scalar_type
 from optc.ir.core import Function, Module, Op, Value
 from optc.ir.ops import OPS
@@ -53,24 +54,20 @@ class Kernel:
     reductions: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class GPUStep:
-    """The kernels of an optimizer step, launched in order, and the identity of each reduction
-    slot (empty without reductions)."""
+def emit_gpu_module(module: Module, path=None):
+    """The `gpu.module` of an optimizer's step (a `GPUStep`) or of a solver (a `SolverSchedule`,
+    `solver_kernels.py`), or UnsupportedOp saying why it has none: fused elementwise kernels
+    here, or for a step over fixed-rank tensors (Muon, Adafactor) the kernel schedule of
+    `matrix_kernels.py`."""
+    if module.attrs.get("kind") == "solver":
+        from optc.backends.mlir.solver_kernels import emit_solver_module
 
-    text: str
-    step: Function
-    kernels: tuple[Kernel, ...]
-    partial_identities: tuple[float, ...]
-
-
-def emit_gpu_module(module: Module, path=None) -> GPUStep:
-    """The `gpu.module` of an optimizer module's step, or UnsupportedOp saying why it has none."""
-    if module.attrs.get("kind") != "optimizer":
-        raise UnsupportedOp(
-            f"GPU kernels are generated for optimizers; `{module.attrs.get('name')}` is a solver"
-        )
+        return emit_solver_module(module, path)
     step = module.functions[module.attrs["step"]]
+    if any(v.type.shape is not None for v in step.params if not v.type.is_scalar):
+        from optc.backends.mlir.matrix_kernels import emit_matrix_module
+
+        return emit_matrix_module(module, step, path)
     stage = stages(step)
     reductions = [op for op in step.body.ops if op.opcode in REDUCTIONS]
     n_stages = 1 + max((stage[op.results[0]] for op in reductions), default=0)
@@ -95,7 +92,12 @@ def emit_gpu_module(module: Module, path=None) -> GPUStep:
         + "\n"
     )
     identities = tuple(REDUCTIONS[op.opcode][1] for op in reductions)
-    return GPUStep(text, step, tuple(kernels), identities)
+    schedule = [
+        Launch(k.name, None, tuple(range(len(reductions))) if i == 0 else ())
+        for i, k in enumerate(kernels)
+    ]
+    signature = tuple(("param", i) for i in range(len(step.params)))
+    return GPUStep(text, step, tuple(kernels), identities, signature, tuple(schedule))
 
 
 def inplace_kernel(module: ModuleEmitter, step: Function) -> str | None:
@@ -173,7 +175,7 @@ class _KernelEmitter:
         self.buffers: dict[
             Value, str
         ] = {}  # tensor (or, on the CPU, scalar state) parameter -> SSA memref
-        self.states = set(_targets(step)[1:]) if flavor == "cpu" else set()
+        self.states = set(step_targets(step)[1:]) if flavor == "cpu" else set()
 
     def fail_if(self, cond: str, op: Op, message: str, values: tuple[str, ...] = ()) -> None:
         raise UnsupportedOp(
@@ -238,7 +240,7 @@ class _KernelEmitter:
             t.line("gpu.return")
             header = f"    gpu.func @{self.name}({', '.join(params)}) kernel {{"
             return "\n".join([header, *t.lines(), f"    }} {t.loc}".rstrip()])
-        for value, target in zip(step.results, _targets(step)):
+        for value, target in zip(step.results, step_targets(step)):
             if value.type.is_scalar and value is not target:
                 self._store(self.env[value], target, None)
         t.line("return")
@@ -316,7 +318,7 @@ class _KernelEmitter:
             )
         if self.final:
             self.t.loc = self.module.loc(self.step)
-            for value, target in zip(self.step.results, _targets(self.step)):
+            for value, target in zip(self.step.results, step_targets(self.step)):
                 if not value.type.is_scalar and value is not target:
                     self._store(self.env[value], target, i)
         self.env = outer
@@ -343,7 +345,7 @@ class _KernelEmitter:
         self.t.line(f"memref.store {value}, {self.buffers[target]}[{i or ''}] : {ty}")
 
 
-def _targets(step: Function) -> list[Value]:
+def step_targets(step: Function) -> list[Value]:
     """The parameter each result of a step updates: the parameter, then the states in order."""
     has_grad = 1 if step.attrs.get("grad") else 0
     return [step.params[0], *step.params[1 + has_grad : 1 + has_grad + len(step.attrs["states"])]]

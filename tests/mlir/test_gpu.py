@@ -1,5 +1,7 @@
-"""`backend="mlir-gpu"` on a real GPU: the kernels against the NumPy backend. Skipped, with the
-reason, where CuPy or a GPU is missing (the PTX itself is tested everywhere, in test_ptx.py)."""
+"""`backend="mlir-gpu"` on a real GPU: CuPy arrays and CUDA tensors through the API, against the
+NumPy backend and torch. Skipped, with the reason, where CuPy or a GPU is missing (the PTX is
+tested everywhere in test_ptx.py; the kernels and host schedule run thread by thread on the CPU
+in test_emulation*.py; the error paths in test_gpu_errors.py)."""
 
 from __future__ import annotations
 
@@ -36,23 +38,59 @@ CASES = {
     "sgd": {"momentum": 0.9, "nesterov": True},
     "nadam": {},
     "lion": {},
+    "muon": {"lr": 0.02},
+    "adafactor": {"lr": 0.05},
 }
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_api_steps_match_numpy(name):
+def test_api_steps_on_cupy_arrays_match_numpy(name):
+    import cupy
+
     rng = np.random.default_rng(0)
-    shapes = [(1000, 37), (5,)]
+    shapes = [(1000, 37), (5,)] if name not in ("muon", "adafactor") else [(300, 37), (16, 64)]
     start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    params = {b: [p.copy() for p in start] for b in ("numpy", "mlir-gpu")}
-    opts = {b: optc.optimizer(name, backend=b, **CASES[name]) for b in params}
-    states = {b: opts[b].init(params[b]) for b in params}
+    host = [p.copy() for p in start]
+    device = [cupy.asarray(p) for p in start]
+    pointers = [d.data.ptr for d in device]
+    opts = {b: optc.optimizer(name, backend=b, **CASES[name]) for b in ("numpy", "mlir-gpu")}
+    states = {"numpy": opts["numpy"].init(host), "mlir-gpu": opts["mlir-gpu"].init(device)}
     for _ in range(5):
         grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-        for b, ps in params.items():
-            opts[b].step(ps, grads, states[b])
-    for a, e in zip(params["mlir-gpu"], params["numpy"]):
-        np.testing.assert_allclose(a, e, rtol=2e-5, atol=2e-6)
+        opts["numpy"].step(host, grads, states["numpy"])
+        opts["mlir-gpu"].step(device, [cupy.asarray(g) for g in grads], states["mlir-gpu"])
+    assert [d.data.ptr for d in device] == pointers  # updated in place
+    for a, e in zip(device, host):
+        np.testing.assert_allclose(cupy.asnumpy(a), e, rtol=2e-5, atol=2e-6)
+
+
+def test_numpy_arrays_are_refused_on_the_gpu():
+    opt = optc.optimizer("adam", backend="mlir-gpu")
+    with pytest.raises(OptcError, match="in host memory; backend `mlir-gpu` updates GPU arrays"):
+        opt.init([np.zeros(3, np.float32)])
+
+
+def test_torch_cuda_tensors_match_torch():
+    torch = pytest.importorskip("torch")
+    import optc.torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(64, 32).cuda()
+    reference = torch.nn.Linear(64, 32).cuda()
+    reference.load_state_dict(model.state_dict())
+    ours = optc.torch.Optimizer(model.parameters(), "adamw", backend="mlir-gpu", lr=1e-2)
+    theirs = torch.optim.AdamW(reference.parameters(), lr=1e-2)
+    pointers = [p.data_ptr() for p in model.parameters()]
+    for _ in range(5):
+        x = torch.randn(16, 64, device="cuda")
+        for net, opt in ((model, ours), (reference, theirs)):
+            opt.zero_grad()
+            net(x).square().mean().backward()
+            opt.step()
+    assert [p.data_ptr() for p in model.parameters()] == pointers
+    assert ours.state[model.weight]["exp_avg"].device.type == "cuda"
+    for a, e in zip(model.parameters(), reference.parameters()):
+        torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-6)
 
 
 def test_device_step_updates_cupy_arrays_in_place():
@@ -84,3 +122,19 @@ def test_device_step_updates_cupy_arrays_in_place():
     assert device[0].data.ptr == pointer
     np.testing.assert_allclose(cupy.asnumpy(device[0]), expected[0], rtol=1e-6)
     np.testing.assert_allclose(cupy.asnumpy(device[2]), expected[1], rtol=1e-6)  # m, in place
+
+
+@pytest.mark.parametrize(
+    "name", ["cg", "fista", "sinkhorn_log", "softmax_regression", "admm_lasso"]
+)
+def test_solvers_on_the_gpu_match_numpy(name):
+    from tests.mlir.test_differential import problem
+
+    inputs, _ = problem(name, np.random.default_rng(7))
+    expected = optc.solve(name, backend="numpy", **inputs)
+    actual = optc.solve(name, backend="mlir-gpu", **inputs)
+    assert (actual.iterations, actual.converged) == (expected.iterations, expected.converged)
+    for key in expected.outputs:
+        np.testing.assert_allclose(
+            actual.outputs[key], expected.outputs[key], rtol=1e-9, atol=1e-12
+        )
