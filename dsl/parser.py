@@ -195,6 +195,15 @@ class _ToAst(Transformer):
         var, lo, _dots, hi, until, body = items
         return ast.For(self.sp(meta), str(var), lo, hi, until, body)
 
+    def require_stmt(self, meta, items):
+        cond, message = items
+        usage = 'write `require COND, "message"`, the message saying what the caller got wrong'
+        if message is None:
+            raise OptcError("a `require` needs a message after its condition", self.sp(meta), (usage,))
+        if not isinstance(message, Token):
+            raise OptcError("the message of a `require` must be a string in double quotes", message.span, (usage,))
+        return ast.Require(self.sp(meta), cond, str(message)[1:-1])
+
     def equation(self, meta, items):
         *targets, expr = items
         if len(targets) > 1 and transform_of(expr) != "value_and_grad":
@@ -312,7 +321,7 @@ _TOKEN_NAMES = {
 _EXPR_START = {"NAME", "INT", "FLOAT", "LPAR", "MINUS", "TRUE", "FALSE", "GRAD", "NOT"}
 _OPERATORS = {"+", "-", "*", "/", "@", "%", "^", "<", "<=", ">", ">=", "==", "!=", "and", "or"}
 _DECL_KEYWORDS = ("use", "fn", "optimizer", "solver")
-_STMT_KEYWORDS = ("param", "grad", "state", "trace", "return", "for")
+_STMT_KEYWORDS = ("param", "grad", "state", "trace", "return", "for", "require")
 
 # Characters people paste from papers or other languages, and what optc spells them as.
 _CHAR_HINTS = {
