@@ -509,6 +509,11 @@ def _misspelling(file: SourceFile, tok: Token, prev: Token | None, span: Span, a
         return OptcError("unexpected `**`: a power is written `^`, as in `x^2`", Span(file, pos - 1, pos + 1))
     if value in _WORD_HINTS:
         return OptcError(f"`{value}` is not part of the language", span, (_WORD_HINTS[value],))
+    if prev is not None and prev.type == "NAME" and str(prev) == "require" and prev.start_pos is not None:
+        return OptcError("`require` is a statement of its own, not part of an expression",
+                         Span(file, prev.start_pos, prev.end_pos),
+                         ('write `require COND, "message"` on a line of its own in a body '
+                          "(a fn needs a block body `{ … }` to hold one)",))
     if {"OPTIMIZER", "SOLVER", "FN"} <= accepted and tok.type == "NAME":
         hint = did_you_mean(value, _DECL_KEYWORDS)
         return OptcError(f"unexpected `{value}`{hint}: a file holds `use`, `fn`, `optimizer` and `solver` declarations", span)
