@@ -250,7 +250,8 @@ class Lowerer(ExprLowerer):
                 if target.primed:
                     raise OptcError(f"`{target.name}'` can only be defined inside a loop", target.span)
         self._check_unique(states + equations + traces, top, "top")
-        for stmt in ordering.order(states + equations + requires, _defines, _reads):
+        # Requirements first: a bad input is reported before anything runs on it.
+        for stmt in ordering.order(requires + states + equations, _defines, _reads):
             if isinstance(stmt, ast.Require):
                 self.require(stmt)
             elif isinstance(stmt, ast.StateDecl):
