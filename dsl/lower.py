@@ -9,7 +9,8 @@ solver's `trace`s and the `until` test are yielded by the loop body.
 Semantics fixed here (see docs/language.md): statements outside a solver's loop run once,
 before it, and read the states' initial values; a top-level `trace` is evaluated after each
 iteration on the new values; in any body, `x'` for a state without an equation there is its
-current value; an inner loop starts from the enclosing body's current values.
+current value; an inner loop starts from the enclosing body's current values; a `require`
+becomes a `check` op where the values it reads exist (a solver's top-level ones first of all).
 """
 
 from __future__ import annotations

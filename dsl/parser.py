@@ -3,7 +3,8 @@
 The grammar lives in `grammar.lark` and is loaded once (LALR, positions propagated). A small
 post-lexer drops newlines inside ( ) and [ ]. One transformer builds the frozen AST of
 `ast.py`; every node gets the span of the text it came from. Lark's errors become `OptcError`s,
-with named messages for the common mistakes (unclosed bracket, missing `}`, `==` for `=`).
+with named messages for the common mistakes (unclosed bracket, missing `}`, `==` for `=`, a
+`require` without its message).
 """
 
 from __future__ import annotations

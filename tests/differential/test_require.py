@@ -187,3 +187,19 @@ def test_an_optimizer_checks_each_step_and_a_failed_step_changes_nothing(tmp_pat
     with pytest.raises(OptcError, match="the learning rate must be positive"):
         opt.step(p, np.zeros(3), state, lr=0.0)
     np.testing.assert_allclose(p, q, rtol=1e-14)
+
+
+def test_gpu_kernels_refuse_a_step_with_a_requirement_at_its_line(tmp_path):
+    """The GPU backend compiles an optimizer step into elementwise kernels, which cannot stop
+    the program: it refuses the step with a diagnostic at the `require` (emitting needs no GPU)."""
+    from optc.backends.mlir.emit import UnsupportedOp
+    from optc.backends.mlir.kernels import emit_gpu_module
+    from optc.compiler import compile_source
+
+    path = tmp_path / "capped.opt"
+    path.write_text(OPTIMIZER)
+    module = compile_source(path, "capped", None, "f32").module
+    with pytest.raises(UnsupportedOp) as refusal:
+        emit_gpu_module(module)
+    assert "`check` cannot run inside an elementwise kernel" in refusal.value.message
+    assert refusal.value.span.file.line_text(refusal.value.span.line).strip().startswith("require")
