@@ -5,7 +5,6 @@ backend; `optc check` accepts a file with `require`s."""
 from __future__ import annotations
 
 import pytest
-
 from optc.backends.mlir import available as mlir_available
 
 BACKENDS = ["numpy", "llvm", *(["mlir"] if mlir_available() else [])]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from optc.backends.mlir import available as mlir_available
 from sklearn.datasets import load_diabetes
 
 import optc
-from optc.backends.mlir import available as mlir_available
 from optc.errors import OptcError
 from tests.differential import harness
 from tests.differential.tolerances import DTYPES
@@ -93,7 +93,7 @@ def test_a_false_requirement_is_the_same_error_everywhere(programs, case, dtype)
     runs = run_everywhere(programs, case, dtype)
     ref = runs[0].error
     assert ref is not None and ref.span is not None, "numpy should fail at the require"
-    name, _, line = FAILURES[case]
+    _, _, line = FAILURES[case]
     assert ref.span.line == line and ref.span.file.line_text(line).strip().startswith("require")
     assert " (requirement `" in ref.message and ref.message.endswith("` failed)")
     assert "failed at run time" not in ref.message  # the user's message, not an op's failure
@@ -194,6 +194,7 @@ def test_gpu_kernels_refuse_a_step_with_a_requirement_at_its_line(tmp_path):
     the program: it refuses the step with a diagnostic at the `require` (emitting needs no GPU)."""
     from optc.backends.mlir.emit import UnsupportedOp
     from optc.backends.mlir.kernels import emit_gpu_module
+
     from optc.compiler import compile_source
 
     path = tmp_path / "capped.opt"

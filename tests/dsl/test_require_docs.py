@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from optc.backends.mlir import available as mlir_available
 from sklearn.datasets import load_diabetes
 
 import optc
-from optc.backends.mlir import available as mlir_available
 from optc.errors import OptcError
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "language.md"
