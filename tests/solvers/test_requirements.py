@@ -1,6 +1,6 @@
 """The stdlib's `require`s: an input outside a solver's documented range (a block size of 0, a
 selection rule it does not have, a negative regularization weight, a step or eps of 0, an
-L-BFGS memory of 0, no iterations) stops the solver with the stdlib's message at the `require`'s
+L-BFGS memory of 0, no iterations, an empty box, an SOR factor outside (0, 2)) stops the solver with the stdlib's message at the `require`'s
 line, before anything runs on it, on every backend; and the defaults and boundary values of those
 ranges still run (the solvers' own tests check their answers)."""
 
@@ -30,6 +30,11 @@ def _data():
         "labels01": {"A": A, "b": (y + 1) / 2},
         "square": {"A": A.T @ A},
         "transport": {"a": np.full(5, 0.2), "b": np.full(4, 0.25), "C": C},
+        "spd": {"A": A.T @ A + np.eye(6), "b": A.T @ b},
+        "graph": {"W": 1 - np.eye(5), "Y": np.eye(5)[:, :2]},
+        "classes": {"X": A, "Y": np.eye(3)[np.arange(40) % 3]},
+        "game": {"M": C},
+        "vector": {"v": A[0]},
     }
 
 
@@ -68,6 +73,18 @@ CASES = [
     ("hutchinson", "square", {"max_iter": 0}, "max_iter, the number of probes, must be at least 1"),
     ("newton_logistic", "logistic", {"lam": 1.0, "beta": 0.0}, "beta, the backtracking factor"),
     ("newton_cg_logistic", "logistic", {"lam": 1.0, "cg_max_iter": 0}, "cg_max_iter must be at least 1"),
+    ("gd", "ls", {"step": 0.0}, "step must be positive"),
+    ("pgd_box", "ls", {"lo": 1.0, "hi": -1.0, "L": L_LS}, "the box [lo, hi] must not be empty"),
+    ("fista_l2_ball", "ls", {"r": -1.0, "L": L_LS}, "r, the radius of the ball, must be nonnegative"),
+    ("fista_simplex", "ls", {"L": L_LS, "z": 0.0}, "z, the sum of the simplex, must be positive"),
+    ("project_simplex", "vector", {"z": -1.0}, "z, the sum of the simplex, must be positive"),
+    ("mirror_descent_simplex", "ls", {"step": -0.1}, "step must be positive"),
+    ("extragradient_game", "game", {"step": 0.0}, "step must be positive"),
+    ("sor", "spd", {"omega": 2.0}, "omega must be in (0, 2)"),
+    ("label_spreading", "graph", {"alpha": 1.0}, "alpha must be in [0, 1)"),
+    ("label_spreading_cg", "graph", {"alpha": -0.5}, "alpha must be in [0, 1)"),
+    ("softmax_regression", "classes", {"lam": -1.0}, "lam, the regularization weight"),
+    ("softmax_regression", "classes", {"lam": 1.0, "L0": 0.0}, "L0, the first Lipschitz estimate"),
 ]
 # The MLIR backend records a failed check and goes on with safe values (see backends/mlir/emit.py):
 # a few cases show that the require's failure is still the one reported.
