@@ -815,7 +815,7 @@ class Lowerer(ExprLowerer):
             raise OptcError(f"fn `{decl.name}` needs exactly one `return` of one value", decl.span)
         eqs = []
         for s in decl.body:
-            if isinstance(s, ast.Equation) and not any(t.primed for t in s.targets) or isinstance(s, ast.Require):
+            if isinstance(s, ast.Require) or (isinstance(s, ast.Equation) and not any(t.primed for t in s.targets)):
                 eqs.append(s)
             elif not isinstance(s, ast.Return):
                 raise OptcError("a fn body holds only `name = …` equations, `require`s and one `return`", s.span)
