@@ -192,7 +192,17 @@ class Return:
     values: tuple[Expr, ...]
 
 
-Stmt = Union[ParamDecl, StateDecl, TraceDecl, Equation, For, Return]
+@node
+class Require:
+    """`require cond, "message"`: a precondition checked at run time each time its body runs;
+    `message` is the text between the quotes."""
+
+    span: Span
+    cond: Expr
+    message: str
+
+
+Stmt = Union[ParamDecl, StateDecl, TraceDecl, Equation, For, Return, Require]
 
 # ---------------------------------------------------------------- declarations
 

@@ -9,7 +9,8 @@ solver's `trace`s and the `until` test are yielded by the loop body.
 Semantics fixed here (see docs/language.md): statements outside a solver's loop run once,
 before it, and read the states' initial values; a top-level `trace` is evaluated after each
 iteration on the new values; in any body, `x'` for a state without an equation there is its
-current value; an inner loop starts from the enclosing body's current values.
+current value; an inner loop starts from the enclosing body's current values; a `require`
+becomes a `check` op where the values it reads exist (a solver's top-level ones first of all).
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ def _reads(stmt) -> set:
     if isinstance(stmt, ast.For):
         plain, _ = names_read(stmt)
         _, primed = names_read((stmt.lo, stmt.hi))
+    elif isinstance(stmt, ast.Require):
+        plain, primed = names_read(stmt.cond)
     elif isinstance(stmt, ast.Equation):
         plain, primed = names_read((stmt.expr, *(t.index or () for t in stmt.targets)))
     else:
@@ -233,6 +236,7 @@ class Lowerer(ExprLowerer):
         traces = [s for s in decl.body if isinstance(s, ast.TraceDecl)]
         returns = [s for s in decl.body if isinstance(s, ast.Return)]
         equations = [s for s in decl.body if isinstance(s, ast.Equation)]
+        requires = [s for s in decl.body if isinstance(s, ast.Require)]
         if len(loops) > 1:
             raise OptcError("a solver has at most one top-level loop; nest the others inside it", loops[1].span)
         nested = _nested_returns(loops)
@@ -247,8 +251,11 @@ class Lowerer(ExprLowerer):
                 if target.primed:
                     raise OptcError(f"`{target.name}'` can only be defined inside a loop", target.span)
         self._check_unique(states + equations + traces, top, "top")
-        for stmt in ordering.order(states + equations, _defines, _reads):
-            if isinstance(stmt, ast.StateDecl):
+        # Requirements first: a bad input is reported before anything runs on it.
+        for stmt in ordering.order(requires + states + equations, _defines, _reads):
+            if isinstance(stmt, ast.Require):
+                self.require(stmt)
+            elif isinstance(stmt, ast.StateDecl):
                 init = self.expr(stmt.init)
                 if stmt.type is not None:
                     declared = self.type_of(stmt.type, stmt.name)
@@ -405,6 +412,8 @@ class Lowerer(ExprLowerer):
         for stmt in ordering.order(list(stmts), _defines, _reads):
             if isinstance(stmt, ast.Equation):
                 self.equation(stmt, scope)
+            elif isinstance(stmt, ast.Require):
+                self.require(stmt)
             elif isinstance(stmt, ast.For):
                 op = self.loop(stmt, scope, [])
                 carried = op.attrs["carried"]
@@ -418,6 +427,18 @@ class Lowerer(ExprLowerer):
             else:
                 raise OptcError("this statement is not allowed in a loop body", stmt.span)
         return traces
+
+    def require(self, stmt: ast.Require) -> None:
+        """`require cond, "message"`: a `check` op failing with the user's message, followed by
+        the condition's source text, when the condition is false."""
+        cond = self.expr(stmt.cond)
+        if cond.type.dtype != "bool" or not cond.type.is_scalar:
+            note = "reduce a tensor first, as in `min(x) > 0`" if not cond.type.is_scalar else \
+                "write a comparison, as in `lam >= 0`"
+            raise OptcError(f"`require` needs a bool scalar condition, got {user_type(cond.type)}", stmt.cond.span,
+                            (note,))
+        message = f"{stmt.message} (requirement `{ast.source_text(stmt.cond.span)}` failed)"
+        self.b.emit_op("check", (cond,), {"message": message}, stmt.span)
 
     def equation(self, eq: ast.Equation, scope: Scope) -> None:
         """Lower `name = e`, `x' = e`, `x'[i] = e` or `fx, g = value_and_grad(f)(x, …)` into `scope`."""
@@ -597,7 +618,7 @@ class Lowerer(ExprLowerer):
         if g is not None:
             scope.bind(grads[0].name, g, "grad")
         scope.bind("t", t, "step counter")
-        body = [s for s in decl.body if isinstance(s, (ast.Equation, ast.For))]
+        body = [s for s in decl.body if isinstance(s, (ast.Equation, ast.For, ast.Require))]
         self.body(body, scope, allow_traces=False)
         results = [scope.nxt.get(param.name, p)] + [scope.nxt.get(s.name, v) for s, v in zip(states, state_values)]
         params = (p, *([g] if g is not None else []), *state_values, *hypers, t)
@@ -794,13 +815,16 @@ class Lowerer(ExprLowerer):
             raise OptcError(f"fn `{decl.name}` needs exactly one `return` of one value", decl.span)
         eqs = []
         for s in decl.body:
-            if isinstance(s, ast.Equation) and not any(t.primed for t in s.targets):
+            if isinstance(s, ast.Require) or (isinstance(s, ast.Equation) and not any(t.primed for t in s.targets)):
                 eqs.append(s)
             elif not isinstance(s, ast.Return):
-                raise OptcError("a fn body holds only `name = …` equations and one `return`", s.span)
+                raise OptcError("a fn body holds only `name = …` equations, `require`s and one `return`", s.span)
         self._check_unique(eqs, self.scope, "fn")
-        for eq in ordering.order(eqs, _defines, _reads):
-            self.equation(eq, self.scope)
+        for stmt in ordering.order(eqs, _defines, _reads):
+            if isinstance(stmt, ast.Require):
+                self.require(stmt)
+            else:
+                self.equation(stmt, self.scope)
         return self.expr(returns[0].values[0])
 
     def _fn_result(self, decl: ast.FnDecl, result: Value, binding: dict) -> Value:

@@ -3,7 +3,8 @@
 The grammar lives in `grammar.lark` and is loaded once (LALR, positions propagated). A small
 post-lexer drops newlines inside ( ) and [ ]. One transformer builds the frozen AST of
 `ast.py`; every node gets the span of the text it came from. Lark's errors become `OptcError`s,
-with named messages for the common mistakes (unclosed bracket, missing `}`, `==` for `=`).
+with named messages for the common mistakes (unclosed bracket, missing `}`, `==` for `=`, a
+`require` without its message).
 """
 
 from __future__ import annotations
@@ -195,6 +196,15 @@ class _ToAst(Transformer):
         var, lo, _dots, hi, until, body = items
         return ast.For(self.sp(meta), str(var), lo, hi, until, body)
 
+    def require_stmt(self, meta, items):
+        cond, message = items
+        usage = 'write `require COND, "message"`, the message saying what the caller got wrong'
+        if message is None:
+            raise OptcError("a `require` needs a message after its condition", self.sp(meta), (usage,))
+        if not isinstance(message, Token):
+            raise OptcError("the message of a `require` must be a string in double quotes", message.span, (usage,))
+        return ast.Require(self.sp(meta), cond, str(message)[1:-1])
+
     def equation(self, meta, items):
         *targets, expr = items
         if len(targets) > 1 and transform_of(expr) != "value_and_grad":
@@ -312,7 +322,7 @@ _TOKEN_NAMES = {
 _EXPR_START = {"NAME", "INT", "FLOAT", "LPAR", "MINUS", "TRUE", "FALSE", "GRAD", "NOT"}
 _OPERATORS = {"+", "-", "*", "/", "@", "%", "^", "<", "<=", ">", ">=", "==", "!=", "and", "or"}
 _DECL_KEYWORDS = ("use", "fn", "optimizer", "solver")
-_STMT_KEYWORDS = ("param", "grad", "state", "trace", "return", "for")
+_STMT_KEYWORDS = ("param", "grad", "state", "trace", "return", "for", "require")
 
 # Characters people paste from papers or other languages, and what optc spells them as.
 _CHAR_HINTS = {
@@ -500,6 +510,11 @@ def _misspelling(file: SourceFile, tok: Token, prev: Token | None, span: Span, a
         return OptcError("unexpected `**`: a power is written `^`, as in `x^2`", Span(file, pos - 1, pos + 1))
     if value in _WORD_HINTS:
         return OptcError(f"`{value}` is not part of the language", span, (_WORD_HINTS[value],))
+    if prev is not None and prev.type == "NAME" and str(prev) == "require" and prev.start_pos is not None:
+        return OptcError("`require` is a statement of its own, not part of an expression",
+                         Span(file, prev.start_pos, prev.end_pos),
+                         ('write `require COND, "message"` on a line of its own in a body '
+                          "(a fn needs a block body `{ … }` to hold one)",))
     if {"OPTIMIZER", "SOLVER", "FN"} <= accepted and tok.type == "NAME":
         hint = did_you_mean(value, _DECL_KEYWORDS)
         return OptcError(f"unexpected `{value}`{hint}: a file holds `use`, `fn`, `optimizer` and `solver` declarations", span)

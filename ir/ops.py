@@ -30,20 +30,29 @@ Rule = Callable[[list[TensorType], dict], tuple[TensorType, ...]]
 @dataclass(frozen=True)
 class OpDef:
     """One opcode: its name, category (`elementwise`, `reduction`, `linalg`, `index`,
-    `construct`, `control`, `misc`), operand count (None = variadic) and shape rule."""
+    `construct`, `control`, `misc`), operand count (None = variadic) and shape rule.
+    `effects`: the op must run even though nothing reads its results (it has none): passes
+    never remove, merge or hoist it (`has_effects`)."""
 
     name: str
     category: str
     arity: int | None
     rule: Rule
     doc: str
+    effects: bool = False
 
 
 OPS: dict[str, OpDef] = {}
 
 
-def _define(name: str, category: str, arity: int | None, rule: Rule, doc: str) -> None:
-    OPS[name] = OpDef(name, category, arity, rule, doc)
+def _define(name: str, category: str, arity: int | None, rule: Rule, doc: str, effects: bool = False) -> None:
+    OPS[name] = OpDef(name, category, arity, rule, doc, effects)
+
+
+def has_effects(op) -> bool:
+    """Whether an op (an `ir.core.Op`) must run for its effect: its opcode has effects, or an op
+    inside its regions does (a loop holding a `check`)."""
+    return OPS[op.opcode].effects or any(has_effects(inner) for region in op.regions for inner in region.ops)
 
 
 def infer(opcode: str, operand_types: list[TensorType], attrs: dict) -> tuple[TensorType, ...]:
@@ -474,3 +483,20 @@ def _call(ts: list[TensorType], attrs: dict) -> tuple[TensorType, ...]:
 
 
 _define("call", "control", None, _call, "call of the fn attrs.callee (removed by the inline pass)")
+
+
+def _check(ts: list[TensorType], attrs: dict) -> tuple[TensorType, ...]:
+    if ts[0].dtype != "bool" or not ts[0].is_scalar:
+        raise ShapeError(f"a check needs a bool scalar, got {ts[0]}")
+    if not isinstance(attrs.get("message"), str):
+        raise ShapeError("a check needs a message (attrs.message)")
+    return ()
+
+
+_define(
+    "check", "control", 1, _check,
+    "check(cond): a `require`; when cond is false the program stops with the run-time error "
+    "attrs.message at the op's location. No results; it has effects, so no pass removes, merges "
+    "or hoists it",
+    effects=True,
+)

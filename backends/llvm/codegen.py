@@ -28,6 +28,7 @@ from optc.backends.llvm import blas, lapack
 from optc.backends.llvm import loops as L
 from optc.backends.llvm.philox import bounded_draw, random_element
 from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, convert, intrinsic
+from optc.backends.numpy.rules import format_template
 from optc.errors import InternalError
 from optc.ir.core import Block, Function, Op, Value
 from optc.ir.graph import free_values, internal_uses, shape_key, static_one, use_counts
@@ -325,7 +326,7 @@ class FunctionCodegen:
         if method is None:
             raise InternalError(f"the llvm backend has no rule for `{op.opcode}` (at {op.where()})")
         result = method(op, *[self.env[v] for v in op.operands])
-        if op.opcode != "loop":
+        if op.opcode != "loop" and op.results:
             self.env[op.results[0]] = result
         self.emitted.add(op)
 
@@ -471,6 +472,10 @@ class FunctionCodegen:
 
     def op_const(self, op: Op):
         return const(op.attrs["dtype"], op.attrs["value"])
+
+    def op_check(self, op: Op, ok) -> None:
+        """`require`: return the check's error code (its message) when the condition is false."""
+        self.fail_if(self.b.not_(ok), op, format_template(op.attrs["message"]))
 
     def op_dimsize(self, op: Op, x):
         return x.dims[op.attrs["axis"] % x.rank]

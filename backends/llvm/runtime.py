@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from optc.errors import OptcError
+from optc.backends.numpy.rules import run_time_error
 from optc.ir.core import Function
 from optc.ir.types import NUMPY_NAMES
 
@@ -79,7 +79,7 @@ class NativeFunction:
         if rc != 0:
             op, message = self.error_sites[rc - 1]
             message = message.format(*(int(v) for v in out_shapes[:3]))
-            raise OptcError(f"{_describe(op.opcode)} failed at run time: {message}", op.loc)
+            raise run_time_error(op, message)
         return self._results(outs, out_shapes, any_shape)
 
     def _results(self, outs, out_shapes, any_shape) -> list:
@@ -98,10 +98,6 @@ class NativeFunction:
                 results.append(arr.reshape(any_shape) if v.type.shape is None and any_shape is not None else arr)
             _libc.free(ptr)
         return results
-
-
-def _describe(opcode: str) -> str:
-    return {"index": "indexing", "setindex": "an indexed update"}.get(opcode, f"`{opcode}`")
 
 
 KERNEL = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from optc.backends.mlir.text import literal, scalar_type
+from optc.backends.numpy.rules import format_template
 from optc.ir.core import Op
 
 RULES: dict[str, Callable] = {}
@@ -252,6 +253,16 @@ def convert(fe, x: str, src: str, dst: str) -> str:
     if is_float(dst):
         return t.op(f"arith.sitofp {x} : i64 to {dst}")
     return t.op(f"arith.fptosi {x} : {src} to i64")
+
+
+@rule("check")
+def _check(fe, op: Op, ok):
+    """`require`: record the check's status code (its message) when the condition is false.
+    Like the other run-time checks the code goes on (with the values it has); `until` loops
+    stop and the caller raises the first failure."""
+    failed = fe.t.op(f"arith.xori {ok.name}, {one(fe, 'bool')} : i1")
+    fe.fail_if(failed, op, format_template(op.attrs["message"]))
+    return []
 
 
 # The tensor rules, the loop rule and the random rules register themselves on import.

@@ -20,11 +20,12 @@ from functools import cache, lru_cache
 import numpy as np
 from optc.backends.mlir.emit import DETAILS, Emitted, FunctionABI
 from optc.backends.mlir.lower import CPU_PIPELINE, bindings, parse_and_lower
+from optc.backends.numpy.rules import run_time_error
 from optc.backends.scipy_symbols import LAPACK_ROUTINES, lapack_addresses, uses
 from optc.ir.core import Function
 from optc.ir.types import NUMPY_NAMES
 
-from optc.errors import InternalError, OptcError
+from optc.errors import InternalError
 
 CTYPES = {
     "f64": ctypes.c_double,
@@ -169,7 +170,7 @@ class NativeFunction:
         if results.status:
             op, message = self.sites[results.status - 1]
             message = message.format(*results.details)
-            raise OptcError(f"{_describe(op.opcode)} failed at run time: {message}", op.loc)
+            raise run_time_error(op, message)
         return values
 
     def _results(self, results, any_shape) -> list:
@@ -188,10 +189,6 @@ class NativeFunction:
             _libc.free(value.allocated)
             out.append(arr.reshape(any_shape) if slot.any_shape and any_shape is not None else arr)
         return out
-
-
-def _describe(opcode: str) -> str:
-    return {"index": "indexing", "setindex": "an indexed update"}.get(opcode, f"`{opcode}`")
 
 
 class InPlaceStep:

@@ -3,7 +3,8 @@
 Values live in one environment keyed by IR value (SSA identities are unique, so region values
 can share it). A `loop` runs its region per iteration, reads `until` after each one, collects
 traces, and calls a progress hook after each iteration of the outermost loop. An op that fails
-at run time (an index out of range, a singular matrix) becomes an `OptcError` at its source.
+at run time (an index out of range, a singular matrix, a `require` whose condition is false)
+becomes an `OptcError` at its source.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from optc.backends.numpy.rules import RULES, np_dtype
-from optc.errors import InternalError, OptcError
+from optc.backends.numpy.rules import RULES, np_dtype, run_time_error
+from optc.errors import InternalError
 from optc.ir.core import Block, Module, Op
 
 Progress = Callable[[int, int, dict[str, float]], None]
@@ -50,11 +51,7 @@ def _apply(op: Op, operands: list):
     try:
         return impl(op, *operands)
     except (IndexError, ValueError, np.linalg.LinAlgError, OverflowError) as err:
-        raise OptcError(f"{_describe(op)} failed at run time: {err}", op.loc) from None
-
-
-def _describe(op: Op) -> str:
-    return {"index": "indexing", "setindex": "an indexed update"}.get(op.opcode, f"`{op.opcode}`")
+        raise run_time_error(op, str(err)) from None
 
 
 def _run_loop(module: Module, op: Op, operands: list, env: dict, progress: Progress | None) -> list:

@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from optc.errors import OptcError
 from optc.ir.core import Op
 from optc.ir.ops import SOLVE_MISMATCH, SOLVE_NOT_SQUARE, SOLVE_SINGULAR
 from optc.ir.types import NUMPY_NAMES
@@ -69,6 +70,33 @@ def _sigmoid(x):
 
 
 _elementwise("sigmoid", _sigmoid)
+
+
+# ---------------------------------------------------------------- run-time errors
+
+
+def run_time_error(op: Op, detail: str) -> OptcError:
+    """The error of `op` failing at run time, worded the same on every backend and pointing at
+    the op's source: a `check` (a `require`) says its own message; other ops say which op failed
+    (`indexing failed at run time: index 4 is out of range …`)."""
+    if op.opcode == "check":
+        return OptcError(detail, op.loc)
+    what = {"index": "indexing", "setindex": "an indexed update"}.get(op.opcode, f"`{op.opcode}`")
+    return OptcError(f"{what} failed at run time: {detail}", op.loc)
+
+
+def format_template(text: str) -> str:
+    """`text` as a `str.format` template that formats back to itself: the compiled backends
+    fill `{0}`, `{1}` … of their error messages with run-time values, and a `require`'s message
+    may hold braces of its own."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+@rule("check")
+def _check(op, ok):
+    """`require`: stop with the user's message when the condition is false."""
+    if not ok:
+        raise ValueError(op.attrs["message"])
 
 
 @rule("cast")

@@ -5,6 +5,8 @@ dtypes by the NumPy backend's rule for it (the executable spec, so a folded valu
 what the program would compute at run time), and becomes a `const`. A `dimsize` of an axis whose length is a literal in the type becomes a const.
 NumPy's result is mirrored exactly, with its floating-point errors suppressed: `1.0 / 0.0` folds
 to `inf` and `0.0 / 0.0` to `nan`. What NumPy refuses (an int to a negative int power) stays.
+A `check` of the constant `true` (a `require` that holds whatever the inputs) goes; a check of
+`false` stays, to fail at run time if it is reached.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def _fold_block(block: Block, consts: dict[Value, Any]) -> Block:
             )
         if op.opcode == "const":
             consts[op.result] = op.attrs["value"]
+        if op.opcode == "check" and consts.get(op.operands[0]) is True:
+            continue
         ops.append(op)
     return Block(block.args, tuple(ops), block.results)
 

@@ -1,7 +1,8 @@
 """The `cse` pass: common-subexpression elimination over scoped tables.
 
-All ops are pure, so two ops with the same opcode, operands, attributes and result types compute
-the same values; the second is dropped and its results replaced by the first's. Each region gets
+Ops are pure (but for `check`s, which are never merged), so two ops with the same opcode,
+operands, attributes and result types compute the same values; the second is dropped and its
+results replaced by the first's. Each region gets
 a child table, so an op inside a loop can reuse an equal op from an enclosing block, but nothing
 defined inside a region leaks out of it.
 """
@@ -12,6 +13,7 @@ from collections import ChainMap
 from collections.abc import Hashable
 
 from optc.ir.core import Block, Module, Op, Value
+from optc.ir.ops import OPS
 from optc.ir.rewrite import map_bodies
 
 
@@ -35,7 +37,7 @@ def cse(module: Module) -> Module:
           return %c
         }
 
-    Ops with regions (loops) are never merged.
+    Ops with regions (loops) and ops with effects (`check`) are never merged.
     """
     return map_bodies(module, lambda body: _cse_block(body, ChainMap(), {}))
 
@@ -51,7 +53,7 @@ def _cse_block(
             operands=tuple(replaced.get(v, v) for v in op.operands),
             regions=tuple(_cse_block(r, table.new_child(), replaced) for r in op.regions),
         )
-        if op.regions:
+        if op.regions or OPS[op.opcode].effects:
             ops.append(op)
             continue
         key = (op.opcode, op.operands, op.attr_key(), tuple(v.type for v in op.results))

@@ -1,8 +1,9 @@
 """The `dce` pass: dead-code elimination, the last stage of the optimization pipeline.
 
-All ops are pure, so an op whose results are never used can go. Loops also lose the carried
+An op whose results are never used can go, unless it has effects (a `check`, or a loop holding
+one: `ir.ops.has_effects`), which stays with everything it reads. Loops also lose the carried
 values that nothing needs: a carried value whose final result is unused and whose region
-argument only feeds its own next value.
+argument only feeds its own next value or stopping rule, nor a check.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from optc.ir.core import Block, Module, Op, Value
 from optc.ir.graph import read_values
 from optc.ir.loop import loop_layout
+from optc.ir.ops import has_effects
 from optc.ir.rewrite import map_bodies
 
 
@@ -63,7 +65,7 @@ def _dce_block(block: Block) -> Block:
     live: set[Value] = set(block.results)
     kept: list[Op] = []
     for op in reversed(block.ops):
-        if not any(r in live for r in op.results):
+        if not has_effects(op) and not any(r in live for r in op.results):
             continue
         if op.opcode == "loop":
             op = _drop_dead_carried(op, live)
@@ -115,10 +117,11 @@ def _live_carried(loop: Op, live: set[Value]) -> list[int]:
 
 
 def _needed(block: Block, roots: list[Value]) -> set[Value]:
-    """The values of `block` (and of outer blocks) that computing `roots` reads."""
+    """The values of `block` (and of outer blocks) that computing `roots` and running the ops
+    with effects read."""
     needed = set(roots)
     for op in reversed(block.ops):
-        if any(r in needed for r in op.results):
+        if has_effects(op) or any(r in needed for r in op.results):
             needed.update(_reads_for(op, needed))
     return needed
 

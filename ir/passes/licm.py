@@ -8,6 +8,7 @@ treated first, so an op invariant in both an inner and an outer loop moves out o
 from __future__ import annotations
 
 from optc.ir.core import Block, Module, Op, Value
+from optc.ir.ops import OPS
 from optc.ir.rewrite import map_bodies
 
 
@@ -40,8 +41,9 @@ def licm(module: Module) -> Module:
           return %y
         }
 
-    Ops with regions never move; all ops are pure, so running a moved op when the loop runs
-    zero times changes no result.
+    Ops with regions and ops with effects (`check`: it runs each iteration, and not at all when
+    the loop runs zero times) never move; the other ops are pure, so running a moved op when
+    the loop runs zero times changes no result.
     """
     return map_bodies(module, _licm_block)
 
@@ -63,7 +65,7 @@ def _hoist(loop: Op) -> tuple[list[Op], Op]:
     hoisted: list[Op] = []
     kept: list[Op] = []
     for op in region.ops:
-        if not op.regions and not any(v in inside for v in op.operands):
+        if not op.regions and not OPS[op.opcode].effects and not any(v in inside for v in op.operands):
             hoisted.append(op)
         else:
             kept.append(op)

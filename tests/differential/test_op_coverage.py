@@ -15,12 +15,14 @@ from tests.differential import (
     test_indexing,
     test_optimizers,
     test_reductions_linalg,
+    test_require,
 )
 from tests.rng import test_bit_identity as test_random
 
 pytestmark = pytest.mark.llvm
 
-MODULES = [test_elementwise, test_reductions_linalg, test_indexing, test_control, test_errors, test_random]
+MODULES = [test_elementwise, test_reductions_linalg, test_indexing, test_control, test_errors, test_random,
+           test_require]
 SOURCES = [text for module in MODULES for text in module.PROGRAMS.values()]
 SOURCES += list(test_optimizers.USER_OPTIMIZERS.values())
 REMOVED_BEFORE_BACKENDS = {"call"}  # the inline pass replaces every call by the callee's body
