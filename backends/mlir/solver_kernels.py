@@ -214,6 +214,9 @@ class _SolverPlan:
                             raise UnsupportedOp(f"the dimension `{d}` is not an input's", op.loc)
                         self.dims[d] = (self.sizes[d], None)
             category = OPS[op.opcode].category if op.opcode in OPS else ""
+            if not op.results:  # a `require`: its condition is a host scalar
+                items.append(HostOp(op))
+                continue
             r = op.results[0]
             if op.opcode == "loop":
                 items += self._loop(op)
@@ -459,6 +462,8 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
             env[op.results[0]] = np.int64(dims[d] if isinstance(d, str) else d)
         elif op.opcode == "numel":
             env[op.results[0]] = np.int64(numel(op.operands[0].type.shape, dims))
+        elif not op.results:  # a `require`: raises the run-time error when it fails
+            RULES[op.opcode](op, *[env[v] for v in op.operands])
         else:
             env[op.results[0]] = RULES[op.opcode](op, *[env[v] for v in op.operands])
 

@@ -93,11 +93,16 @@ def test_adafactor_reduces_rows_and_columns():
 
 SOLVERS = sorted(n for n in stdlib_index() if compile_source(n, None, None, "f64").kind == "solver")
 # Stdlib solvers without a GPU schedule, and the op that has no kernel yet.
-NO_SOLVER_SCHEDULE = {  # random numbers: rules for the MLIR backends are being added
+NO_SOLVER_SCHEDULE = {
+    "bcd_lasso": "`random`",  # the power iteration's start vector and rule 1
+    "bcd_least_squares": "the dimension `min(start+bs,n)-start` is not an input's",  # block slices
+    "bcd_logistic": "`random`",
     "cd_lasso": "`random`",
     "cd_least_squares": "`random`",
     "cd_logistic": "`random`",
     "hutchinson": "`random`",
+    "lasso_cd_shuffled": "`random_subset`",
+    "newton_logistic": "`solve`",
 }
 GPU_SOLVERS = [n for n in SOLVERS if n not in NO_SOLVER_SCHEDULE]
 

@@ -181,7 +181,7 @@ solver s(A: real[m, n], x0: real[n]) -> (real[n], real) {
 @pytest.mark.parametrize(
     "body, caret",
     [
-        ("x'[j] = 1", "x'[j] = 1"),
+        ("x'[j] = 1", "x'[j]"),  # the indexed target, as for a read
         ("r' = x[j]", "x[j]"),
         ("r' = sum(x[0:j])", "x[0:j]"),
         ("r' = sum(zeros(2 - j))", "zeros(2 - j)"),
