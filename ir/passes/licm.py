@@ -41,9 +41,11 @@ def licm(module: Module) -> Module:
           return %y
         }
 
-    Ops with regions and ops with effects (`check`: it runs each iteration, and not at all when
-    the loop runs zero times) never move; the other ops are pure, so running a moved op when
-    the loop runs zero times changes no result.
+    Ops with regions, ops with effects (`check`: it runs each iteration, and not at all when
+    the loop runs zero times) and ops that may fail at run time (`may_fail`) never move: a moved
+    op runs even when the loop runs zero times, and before the loop's own `require`s, so an op
+    that can raise (an index, `solve`, the maximum of a possibly empty tensor, …) would report an
+    error the program never reaches. The ops that move are pure and cannot fail.
     """
     return map_bodies(module, _licm_block)
 
@@ -65,10 +67,28 @@ def _hoist(loop: Op) -> tuple[list[Op], Op]:
     hoisted: list[Op] = []
     kept: list[Op] = []
     for op in region.ops:
-        if not op.regions and not OPS[op.opcode].effects and not any(v in inside for v in op.operands):
+        if not op.regions and not OPS[op.opcode].effects and not may_fail(op) and not any(v in inside for v in op.operands):
             hoisted.append(op)
         else:
             kept.append(op)
             inside.update(op.results)
     new_region = Block(region.args, tuple(kept), region.results)
     return hoisted, loop.with_(regions=(new_region,))
+
+
+# Ops that check something at run time whatever their operand types: indices and slices, a
+# linear solve (singular), a random subset (k > n), reductions with no identity (empty tensors),
+# and constructors whose dimensions are run-time values (negative).
+_CHECKED = {"index", "setindex", "solve", "random_subset", "reduce_max", "reduce_min", "argmax", "argmin",
+            "logsumexp", "full", "eye", "random", "random_like"}
+
+
+def may_fail(op: Op) -> bool:
+    """Whether `op` may raise a run-time error: a checked opcode, an integer power (negative
+    exponent), or an operand or result with a dimension unknown until run time (a mismatch is
+    checked when the op runs)."""
+    if op.opcode in _CHECKED:
+        return True
+    if op.opcode == "pow" and op.results[0].type.dtype == "i64":
+        return True
+    return any(t.shape is not None and "?" in t.shape for t in (*(v.type for v in op.operands), *(r.type for r in op.results)))

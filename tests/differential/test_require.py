@@ -57,6 +57,21 @@ solver fn_grad(x: real[n], lam: real) {
   return value = penalty(x, lam), slope = grad(penalty)(x, lam)
 }
 """,
+    # A loop-invariant index the loop's own requirement guards: the optimizer must not move the
+    # index (or a solve) out of the loop, where it would fail before the require, or when the
+    # loop runs zero times.
+    "guarded": """
+solver guarded(x: real[n], p: int, k: int) {
+  state s = 0.0
+  state z = x
+  for i in 0..k {
+    require p < n, "p must index x"
+    s' = s + x[p] + i
+    z' = solve(eye(n) * x[p], x)
+  }
+  return s, z
+}
+""",
 }
 
 OPTIMIZER = """
@@ -79,12 +94,24 @@ FAILURES = {
     "fourth iteration": ("growth", {"x": np.full(3, 1.0), "bound": 20.0}, 6),
     "first iteration": ("growth", {"x": np.full(3, 1.0), "bound": 1.0}, 6),
     "in a fn and its gradient": ("fn_grad", {"x": np.arange(3.0), "lam": -0.5}, 3),
+    "a guarded loop-invariant index": ("guarded", {"x": np.arange(1.0, 4.0), "p": 5, "k": 2}, 6),
 }
 
 
 def run_everywhere(programs, case: str, dtype: str) -> list[harness.Run]:
     name, inputs, _ = FAILURES[case]
     return [harness.run(programs.path(PROGRAMS[name]), name, b, dtype, inputs) for b in BACKENDS]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p", [5, 0])
+def test_a_loop_that_runs_zero_times_checks_nothing(programs, dtype, p):
+    """With k = 0 neither the bad index (p = 5) nor the singular solve (p = 0: x[0] = 0) runs."""
+    x = np.arange(0.0, 3.0)
+    for run in [harness.run(programs.path(PROGRAMS["guarded"]), "guarded", b, dtype, {"x": x, "p": p, "k": 0})
+                for b in BACKENDS]:
+        assert run.error is None, f"{run.backend}: {run.error}"
+        np.testing.assert_array_equal(run.result.z, x)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
