@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import operator
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -60,8 +61,9 @@ class _Compiling:
         self.source = source
         self.dtype = to_dtype_name(dtype)
         self.backend = get_backend(backend, fastmath)
-        self._construction = {"source": source, "name": name, "backend": self.backend.name, "dtype": dtype,
-                              "fastmath": fastmath}
+        path = Path(str(source))  # a copy made elsewhere (another working directory) reads the same file
+        self._construction = {"source": str(path.resolve()) if path.is_file() else source, "name": name,
+                              "backend": self.backend.name, "dtype": dtype, "fastmath": fastmath}
         self._executables: dict[str, tuple[Any, Any]] = {}
         first = self.compiled(self.dtype or "f64")  # compile now: errors surface at construction
         self.name = first.name
@@ -114,6 +116,9 @@ class Solver(_Compiling):
 
     def __call__(self, progress: Callable | None = None, **inputs) -> SolveResult:
         """Run the solver; `progress(iteration, max_iterations, traces)` is called per iteration."""
+        if self.backend.name != "mlir-gpu":  # mlir-gpu copies host inputs to the device itself
+            for name, value in inputs.items():
+                check_placement(f"input `{name}`", value, self.backend.name)
         dtype = self.dtype or infer_dtype(inputs)
         fn = self.compiled(dtype).function()
         args = bind_inputs(fn, inputs, f"solver `{self.name}`")
@@ -153,11 +158,36 @@ class TensorStates(dict):
 
 
 class _StateList(list):
-    """`OptimizerState.tensors`: replacing an entry invalidates the prepared native call."""
+    """`OptimizerState.tensors`: replacing an entry invalidates the prepared native call, and
+    every entry is a `TensorStates`, so replacing an array inside it does too."""
 
     def __init__(self, owner: "OptimizerState", items=()):
-        super().__init__(items)
+        super().__init__(self._wrap(owner, t) for t in items)
         self._owner = owner
+
+    @staticmethod
+    def _wrap(owner: "OptimizerState", entry):
+        return entry if isinstance(entry, TensorStates) and entry._owner is owner else TensorStates(owner, entry)
+
+    def __setitem__(self, index, value) -> None:
+        if isinstance(index, slice):
+            value = [self._wrap(self._owner, t) for t in value]
+        else:
+            value = self._wrap(self._owner, value)
+        super().__setitem__(index, value)
+
+    def append(self, entry) -> None:
+        super().append(self._wrap(self._owner, entry))
+
+    def insert(self, index, entry) -> None:
+        super().insert(index, self._wrap(self._owner, entry))
+
+    def extend(self, entries) -> None:
+        super().extend(self._wrap(self._owner, t) for t in entries)
+
+    def __iadd__(self, entries):
+        self.extend(entries)
+        return self
 
     def __reduce__(self):  # pickles and copies as a plain list
         return (list, (list(self),))
@@ -166,7 +196,7 @@ class _StateList(list):
 def _invalidating(cls, names: tuple[str, ...]) -> None:
     """Make each mutating method `name` of `cls` drop its owner's prepared plan first."""
     for name in names:
-        method = getattr(cls.__bases__[0], name)
+        method = getattr(cls, name)  # the class's own override (which may wrap the entry) or the base's
 
         def wrapper(self, *args, _method=method, **kwargs):
             self._owner._plan = None
@@ -324,7 +354,8 @@ class Optimizer(_Compiling):
             from optc.backends.mlir.device_arrays import gpu_step
 
             return gpu_step(self, params, grads, state, hyper)
-        if state._plan is None or not (_same_arrays(params, state._plan_refs[0]) and _same_arrays(grads, state._plan_refs[1])):
+        if state._plan is None or state.owner is not self or not (
+                _same_arrays(params, state._plan_refs[0]) and _same_arrays(grads, state._plan_refs[1])):
             self._check_step(params, grads, state)
             if state.t == 0:
                 self._create_state(params, grads, state, {d: self._hyper_args(d, hyper) for d in set(state.dtypes)})
@@ -354,6 +385,11 @@ class Optimizer(_Compiling):
                 p[...] = new_p
                 for k, v in zip(tensor, new_states):
                     tensor[k][...] = v  # in place: the state's shape and dtype never change
+
+    def _same_program(self, other: "Optimizer") -> bool:
+        """Whether `other` compiles the same declaration from the same source (its states fit)."""
+        mine, theirs = self._construction, other._construction
+        return (mine["source"], self.name, mine["dtype"]) == (theirs["source"], other.name, theirs["dtype"])
 
     def _default_hyper_args(self, dtype: str) -> list:
         cached = self._hyper_cache.get(dtype)
@@ -388,8 +424,12 @@ class Optimizer(_Compiling):
             raise OptcError(f"state was created for {len(state.shapes)} tensors but {len(params)} params were given")
         if len(grads) != len(params):
             raise OptcError(f"{len(params)} params but {len(grads)} grads")
-        if getattr(state, "owner", None) is not self:
-            raise OptcError("this state was created by another optimizer; use the state from this optimizer's init(params)")
+        owner = getattr(state, "owner", None)
+        if owner is not self:
+            if not isinstance(owner, Optimizer) or not self._same_program(owner):
+                raise OptcError("this state was created by another optimizer; use the state from this optimizer's "
+                                "init(params)")
+            state.owner = self  # a copy or unpickled state of the same program: this optimizer adopts it
         for i, (p, g) in enumerate(zip(params, grads)):
             if self._tensor_dtype(i, p) != state.dtypes[i]:
                 raise OptcError(f"params[{i}] has dtype {p.dtype} but the state was created for {_NUMPY[state.dtypes[i]]}")

@@ -184,3 +184,58 @@ def test_solver_pickles_and_copies():
     b = np.array([1.0, 2.0])
     for other in (copy.deepcopy(solver), pickle.loads(pickle.dumps(solver))):
         np.testing.assert_array_equal(other(A=A, b=b).x, solver(A=A, b=b).x)
+
+
+def test_entries_of_a_replaced_tensors_list_still_invalidate():
+    opt = optc.optimizer("sgd", lr=0.1, momentum=0.9)
+    p, g = [np.zeros(4)], [np.ones(4)]
+    state = opt.init(p)
+    opt.step(p, g, state)
+    state.tensors = [dict(state.tensors[0])]  # plain dicts in, wrapped on the way
+    opt.step(p, g, state)
+    fresh = np.zeros(4)
+    state.tensors[0]["buf"] = fresh
+    opt.step(p, g, state)
+    assert np.all(fresh != 0), "the step wrote into the replaced array"
+    state.tensors.append({"buf": np.zeros(4)})
+    assert type(state.tensors[1]).__name__ == "TensorStates"
+
+
+def test_a_state_pickled_alone_is_adopted_by_the_same_program_only():
+    opt = optc.optimizer("adam", lr=0.1)
+    p, g = [np.linspace(-1, 1, 5)], [np.ones(5)]
+    state = opt.init(p)
+    opt.step(p, g, state)
+    restored = pickle.loads(pickle.dumps(state))  # e.g. a checkpoint loaded in a new process
+    again = [p[0].copy()]
+    optc.optimizer("adam", lr=0.1).step(again, g, restored)  # a fresh optimizer of the same program
+    opt.step(p, g, state)
+    np.testing.assert_array_equal(again[0], p[0])
+    with pytest.raises(optc.OptcError, match="created by another optimizer"):
+        optc.optimizer("adamw").step(again, g, restored)
+
+
+def test_a_pickled_optimizer_keeps_reading_the_file_it_was_built_from(tmp_path, monkeypatch):
+    """A relative .opt path is resolved at construction: unpickling in another working
+    directory, next to a different file of the same name, still compiles the original."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    step = "optimizer o1(lr = 0.1) {{\n  param p\n  grad g\n  p' = p - {} * lr * g\n}}\n"
+    (tmp_path / "a" / "o1.opt").write_text(step.format(1))
+    (tmp_path / "b" / "o1.opt").write_text(step.format(1000))
+    monkeypatch.chdir(tmp_path / "a")
+    blob = pickle.dumps(optc.optimizer("o1.opt", threads=2, fastmath=True, dtype="float32"))
+    monkeypatch.chdir(tmp_path / "b")
+    opt = pickle.loads(blob)
+    p = [np.ones(3, np.float32)]
+    opt.step(p, [np.ones(3, np.float32)], opt.init(p))
+    np.testing.assert_allclose(p[0], 0.9)
+    assert opt.threads == 2 and opt.dtype == "f32"
+
+
+def test_a_gpu_array_given_to_a_cpu_solver_is_named():
+    class DeviceArray:  # what CuPy arrays and CUDA tensors expose
+        __cuda_array_interface__ = {"shape": (2, 2), "typestr": "<f8", "data": (0, False), "version": 3}
+
+    with pytest.raises(optc.OptcError, match="input `A` is a GPU array"):
+        optc.solve("cg", A=DeviceArray(), b=np.ones(2))
