@@ -45,11 +45,9 @@ def capsule_addresses(module, routines: tuple[str, ...]) -> dict[str, int]:
 
 @lru_cache(maxsize=1)
 def blas_addresses() -> dict[str, int]:
-    """The BLAS routines' addresses ({} without SciPy: matrix products then use loops)."""
-    try:
-        from scipy.linalg import cython_blas
-    except ImportError:
-        return {}
+    """The BLAS routines' addresses (SciPy is a required dependency)."""
+    from scipy.linalg import cython_blas
+
     return capsule_addresses(cython_blas, BLAS_ROUTINES)
 
 

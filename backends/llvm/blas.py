@@ -3,13 +3,11 @@
 Generated code calls `optc.dgemv`, `optc.sgemv`, `optc.dgemm`, `optc.sgemm`; before a module
 is loaded, `register()` binds those names to SciPy's BLAS (the library NumPy and SciPy use;
 the addresses come from `backends/scipy_symbols.py`),
-so object code in the disk cache stays valid across processes. Without SciPy, matrix
-products fall back to generated loops (`available()` is False and the cache key says so).
+so object code in the disk cache stays valid across processes. Layouts BLAS cannot take
+(strides in both dimensions, empty or huge operands) use generated loops instead.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from llvmlite import ir
 
@@ -19,15 +17,6 @@ from optc.backends.scipy_symbols import BLAS_ROUTINES, blas_addresses, symbol, u
 
 I32 = ir.IntType(32)
 CHAR = ir.IntType(8)
-
-
-@lru_cache(maxsize=1)
-def available() -> bool:
-    """Whether BLAS can be called from generated code (SciPy is installed). Cheap: SciPy's
-    BLAS module is imported only when code that calls it is loaded."""
-    import importlib.util
-
-    return importlib.util.find_spec("scipy") is not None
 
 
 def used_by(obj: bytes) -> bool:

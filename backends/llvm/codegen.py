@@ -796,9 +796,6 @@ class FunctionCodegen:
 
     def _with_blas(self, usable, call_blas, loops) -> None:
         """Emit `call_blas()` when the layout allows it, else `loops()`."""
-        if not blas.available():
-            loops()
-            return
         with self.b.if_else(usable) as (then, otherwise):
             with then:
                 call_blas()

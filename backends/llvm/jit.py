@@ -45,11 +45,9 @@ def target_key() -> str:
     """What the compiled code depends on besides the IR: triple, CPU and features, llvmlite version."""
     import llvmlite
 
-    from optc.backends.llvm import blas
-
     tm = target_machine()
     features = llvm.get_host_cpu_features().flatten()
-    return f"{tm.triple}|{llvm.get_host_cpu_name()}|{features}|{llvmlite.__version__}|blas={blas.available()}"
+    return f"{tm.triple}|{llvm.get_host_cpu_name()}|{features}|{llvmlite.__version__}"
 
 
 def optimize(mod) -> None:
