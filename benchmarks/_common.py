@@ -329,6 +329,11 @@ def fmt_ratio(x: float) -> str:
     return f"{x:.3g}x" if x < 100 else f"{x:.0f}x"
 
 
+def timing_cells(name: str, t, ref_t: float) -> list[str]:
+    """The first cells of a results row: name, median, IQR, sample shape, ratio to `ref_t`."""
+    return [name, fmt_time(t.median), f"{fmt_time(t.q1)} – {fmt_time(t.q3)}", t.shape, fmt_ratio(t.median / ref_t)]
+
+
 def table(headers: list[str], rows: list[list[str]], align: str | None = None) -> None:
     """Print a plain-text table; `align` has one 'l' or 'r' per column (default: first left)."""
     align = align or "l" + "r" * (len(headers) - 1)

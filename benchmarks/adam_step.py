@@ -269,11 +269,7 @@ def run_case(label, sizes, makers, args):
     for name, t in timings.items():
         rows.append(
             [
-                name,
-                C.fmt_time(t.median),
-                f"{C.fmt_time(t.q1)} – {C.fmt_time(t.q3)}",
-                t.shape,
-                C.fmt_ratio(t.median / ref_t),
+                *C.timing_cells(name, t, ref_t),
                 f"{errs[name]:.1e}",
             ]
         )

@@ -130,11 +130,7 @@ def main() -> None:
             rel = np.linalg.norm(b - M @ x) / bn
             rows.append(
                 [
-                    name,
-                    C.fmt_time(t.median),
-                    f"{C.fmt_time(t.q1)} – {C.fmt_time(t.q3)}",
-                    t.shape,
-                    C.fmt_ratio(t.median / ref_t),
+                    *C.timing_cells(name, t, ref_t),
                     str(iters),
                     C.fmt_time(t.median / max(iters, 1)),
                     f"{rel:.2e}",

@@ -541,11 +541,7 @@ def run(args) -> None:
                 obj = case.objective(x)
                 rows.append(
                     [
-                        name,
-                        C.fmt_time(t.median),
-                        f"{C.fmt_time(t.q1)} – {C.fmt_time(t.q3)}",
-                        t.shape,
-                        C.fmt_ratio(t.median / ref_t),
+                        *C.timing_cells(name, t, ref_t),
                         "direct" if iters is None else f"{iters}{'' if converged else ' (max)'}",
                         f"{obj:.12g}",
                         f"{obj - ref_obj:+.2e}",

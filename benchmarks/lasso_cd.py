@@ -168,11 +168,7 @@ def main() -> None:
             obj = objective(A, b, lam, x)
             rows.append(
                 [
-                    name,
-                    C.fmt_time(t.median),
-                    f"{C.fmt_time(t.q1)} – {C.fmt_time(t.q3)}",
-                    t.shape,
-                    C.fmt_ratio(t.median / ref_t),
+                    *C.timing_cells(name, t, ref_t),
                     C.fmt_ratio(t.median / sk_best),
                     f"{iters}{'' if conv else ' (max)'}",
                     f"{int(np.count_nonzero(x))}",
