@@ -13,9 +13,9 @@ over flat row-major element indices. Its kind says what a thread does with eleme
     arg_axis      argmax/argmin of a row or column; arg_pick the least index of a full one
     matmul, matvec, vecmat    a dot product per output element
 
-Elements of elementwise ops (broadcast NumPy's way), `transpose`, `outer`, `eye`, fills, rows
-and columns (`index`) and indexed updates (`setindex`) are computed inline at any index, down to
-the buffers that hold materialized values. No kernel uses shared memory or barriers.
+Elements of elementwise ops (broadcast NumPy's way), `transpose`, `outer`, `eye`, fills, random
+numbers, rows and columns (`index`) and indexed updates (`setindex`) are computed inline at any
+index, down to the buffers that hold materialized values. No kernel uses shared memory or barriers.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from optc.backends.mlir.text import FunctionText, buffer_type, literal, scalar_t
 from optc.ir.core import Op, Value
 
 INLINE = ("transpose", "outer", "full")  # computed inline at any index, like elementwise ops
+RANDOM = ("random", "random_like")  # element j: element j of the stream (`philox.py`)
 
 
 class KernelEmitter:
@@ -429,6 +430,8 @@ class KernelEmitter:
                 value = self.elem(op.operands[0], self._flat(col, row, rows))
             elif op.opcode in ("index", "setindex"):
                 value = self._indexed(op, v, j)
+            elif op.opcode in RANDOM:
+                value = self._random(op, j)
             elif op.opcode == "outer":
                 cols = self.dim(v.type.shape[1])
                 x = self.elem(op.operands[0], t.op(f"arith.divui {j}, {cols} : index"))
@@ -447,6 +450,18 @@ class KernelEmitter:
                 value = RULES[op.opcode](self, op, operand_dtype(op), *args)
         self.cache[key] = value
         return value
+
+    def _random(self, op: Op, j: str) -> str:
+        """Element j (the flat row-major index, as `philox.py`'s `_fill` numbers them) of the
+        stream (seed, counter) of a `random` or `random_like`."""
+        from optc.backends.mlir.philox import random_element
+
+        seed, counter = random_stream(op)
+        t = self.t
+        t.loc = self.module.loc(op)
+        i = t.op(f"arith.index_cast {j} : index to i64")
+        dist, dtype = op.attrs["dist"], op.attrs["dtype"]
+        return random_element(self, dist, dtype, self.env[seed], self.env[counter], i)
 
     def scalar(self, v: Value) -> str:
         """A scalar, computed (once, before the loops) from arguments, partials and constants."""
@@ -589,9 +604,16 @@ def scalar_roots(kind: str, details, slots: dict, defs: dict) -> list[Value]:
     return list(found)
 
 
+def random_stream(op: Op) -> tuple[Value, Value]:
+    """The seed and counter of a `random` or `random_like`."""
+    return tuple(op.operands[:2] if op.opcode == "random" else op.operands[1:3])
+
+
 def read_operands(op: Op) -> list[Value]:
-    """The operands whose values an inline op reads (not the sizes of `full` and `eye`, nor
-    the tensor that `full_like` takes only the shape of)."""
+    """The operands whose values an inline op reads (not the sizes of `full`, `eye` and
+    `random`, nor the tensor that `full_like` or `random_like` takes only the shape of)."""
+    if op.opcode in RANDOM:
+        return list(random_stream(op))
     if op.opcode == "full":
         return [op.operands[0]]
     if op.opcode == "full_like":

@@ -23,8 +23,9 @@ computed on the host in between; a full argmax/argmin is a max (min) reduction, 
 min of the indices holding it; integer sums accumulate in a one-element i64 buffer. `x[i]` is
 read to the host; an index's bounds are checked on the host with NumPy's rule and message.
 Indexed updates copy the tensor (inline, in the kernel that materializes the carried value):
-coordinate descent is O(n) per coordinate here, not O(1). Random numbers have no GPU kernel
-yet: `emit_solver_module` raises UnsupportedOp naming the op.
+coordinate descent is O(n) per coordinate here, not O(1). Random tensors (`random`,
+`random_like`) are computed inline: element j of the stream is drawn by the thread that needs
+element j (`philox.py`); a random scalar is drawn on the host with the NumPy rule.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, symbol
 from optc.backends.mlir.kernel_text import (
     INLINE,
+    RANDOM,
     ROOTS,
     KernelEmitter,
     check_broadcast,
@@ -49,7 +51,7 @@ from optc.ir.types import NUMPY_NAMES, TensorType
 
 from optc.errors import OptcError
 
-HOST_OPS = ("const", "dimsize", "numel")
+HOST_OPS = ("const", "dimsize", "numel", *RANDOM)  # a random scalar: the NumPy rule
 INT_REDUCTIONS = {
     "reduce_sum": ("addi", 0),
     "reduce_max": ("maxs", -(2**63)),
@@ -263,7 +265,7 @@ class _SolverPlan:
                 items.append(self._call(op.opcode, (op, self._new_scratch(r)), r.type.shape))
             elif category == "elementwise":
                 check_broadcast(op)
-            elif op.opcode not in (*INLINE, "full_like", "eye"):
+            elif op.opcode not in (*INLINE, *RANDOM, "full_like", "eye"):
                 raise UnsupportedOp(f"`{op.opcode}` has no GPU kernel", op.loc)
             elif op.opcode in ("transpose", "outer", "eye") and len(r.type.shape) != 2:
                 raise UnsupportedOp(f"`{op.opcode}` makes matrices only in a kernel", op.loc)
