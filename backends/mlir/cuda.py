@@ -102,6 +102,14 @@ class CupyDevice:
         """One element, copied to the host (a synchronization)."""
         return array[index].get()[()]
 
+    def to_host(self, array) -> np.ndarray:
+        """A whole buffer, copied to the host (a synchronization)."""
+        return self.cupy.asnumpy(array)
+
+    def write(self, array, values: np.ndarray) -> None:
+        """A buffer overwritten with host values (a host-to-device copy)."""
+        array.set(np.ascontiguousarray(values))
+
     def launch(self, kernel: str, n: int, values: list) -> None:
         if kernel not in self.functions:
             self.functions[kernel] = self.raw.get_function(kernel)

@@ -26,6 +26,12 @@ Indexed updates copy the tensor (inline, in the kernel that materializes the car
 coordinate descent is O(n) per coordinate here, not O(1). Random tensors (`random`,
 `random_like`) are computed inline: element j of the stream is drawn by the thread that needs
 element j (`philox.py`); a random scalar is drawn on the host with the NumPy rule.
+
+`solve` and `random_subset` are host steps (`HostTensor`): their operands are copied to the host,
+the NumPy rule computes the result (the same LAPACK getrf/getrs, the same sequential shuffle)
+and it is copied to a device buffer. That costs a device-to-host copy of the operands (n^2
+elements for a solve) and a host-to-device copy of the result per call, and synchronizes; for
+Newton's method, whose Hessian is built by an O(m n^2) matmul kernel, the copy is O(n^2).
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ DEVICE_SCALARS = (
     "index",
 )  # read back from kernels  # with the elementwise ops, on scalars: run on the host
 PRODUCTS = ("matmul", "matvec", "vecmat")
+HOST_TENSOR_OPS = ("solve", "random_subset")  # sequential: run on the host (`HostTensor`)
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,19 @@ class HostCompute:
     fn: object
     inputs: tuple[Value, ...]
     output: Value
+
+
+@dataclass(frozen=True)
+class HostTensor:
+    """A tensor op run on the host with the NumPy rule, as the NumPy backend runs it (`solve`:
+    LAPACK's getrf and getrs; `random_subset`: the sequential shuffle): its tensor operands
+    (`slots`, None for a scalar) copied to the host, the result copied to the device buffer
+    `out`. Each run costs a device-to-host copy of the operands (an n x n matrix for `solve`)
+    and a host-to-device copy of the result, and synchronizes."""
+
+    op: Op
+    slots: tuple
+    out: tuple
 
 
 @dataclass(frozen=True)
@@ -255,6 +275,8 @@ class _SolverPlan:
                     raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
                 kind = "lse_axis" if op.opcode == "logsumexp" else "axis"
                 items.append(self._call(kind, (op, self._new_scratch(r)), r.type.shape))
+            elif op.opcode in HOST_TENSOR_OPS:
+                items += self._host_tensor(op)
             elif op.opcode in PRODUCTS:
                 if r.type.dtype not in ("f32", "f64"):
                     raise UnsupportedOp("kernels multiply real matrices only", op.loc)
@@ -328,6 +350,13 @@ class _SolverPlan:
             self._call("lse_sum", (op, second, shift), shape, (second,), ((second, total),)),
             HostCompute(lambda s, c: s.dtype.type(np.log(s) + c), (total, shift), r),
         ]
+
+    def _host_tensor(self, op: Op) -> list:
+        """Kernels materializing the op's tensor operands, then the op on the host."""
+        tensors = [v for v in op.operands if not v.type.is_scalar]
+        items = [self.materialize(v) for v in dict.fromkeys(tensors) if v not in self.slots]
+        slots = tuple(None if v.type.is_scalar else self.slots[v] for v in op.operands)
+        return [*items, HostTensor(op, slots, self._new_scratch(op.results[0]))]
 
     def _untransposed(self, v: Value) -> Value:
         while v not in self.slots and self.defs[v].opcode == "transpose":
@@ -414,7 +443,7 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
     """Run a solver on `device` (`cuda.CupyDevice`, or `emulate.EmulatedDevice` on the CPU):
     `args` as the solver function's parameters, tensors as contiguous device arrays. Returns
     its results as the NumPy interpreter does, tensors as device arrays."""
-    from optc.backends.numpy.rules import RULES
+    from optc.backends.numpy.rules import RULES, run_time_error
     from optc.backends.numpy.rules import _check_bounds as check_bounds
 
     fn = schedule.fn
@@ -539,10 +568,28 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
             value = device.read(binding[item.slot], flat)
             env[op.results[0]] = np.dtype(NUMPY_NAMES[op.results[0].type.dtype]).type(value)
 
+    def shape_of(v: Value) -> tuple:
+        return tuple(dims[d] if isinstance(d, str) else d for d in v.type.shape)
+
+    def host_tensor(item: HostTensor) -> None:
+        """The operands copied to the host, the NumPy rule, the result copied to the device."""
+        op, r = item.op, item.op.results[0]
+        values = [
+            env[v] if slot is None else device.to_host(binding[slot]).reshape(shape_of(v))
+            for v, slot in zip(op.operands, item.slots)
+        ]
+        try:
+            value = RULES[op.opcode](op, *values)
+        except (IndexError, ValueError, np.linalg.LinAlgError, OverflowError) as err:
+            raise run_time_error(op, str(err)) from None
+        device.write(binding[item.out], np.asarray(value, NUMPY_NAMES[r.type.dtype]).reshape(-1))
+
     def execute(items, outermost: bool) -> None:
         for item in items:
             if isinstance(item, HostOp):
                 host(item.op)
+            elif isinstance(item, HostTensor):
+                host_tensor(item)
             elif isinstance(item, HostIndex):
                 index(item)
             elif isinstance(item, HostCompute):
@@ -559,6 +606,5 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
         if v.type.is_scalar or v in env:
             out.append(env[v])
         else:
-            shape = tuple(dims[d] if isinstance(d, str) else d for d in v.type.shape)
-            out.append(binding[schedule.results[v]].reshape(shape))
+            out.append(binding[schedule.results[v]].reshape(shape_of(v)))
     return out

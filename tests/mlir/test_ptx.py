@@ -97,8 +97,6 @@ NO_SOLVER_SCHEDULE = {
     "bcd_lasso": "the dimension `hi0-lo0` is not an input's",  # block slices
     "bcd_least_squares": "the dimension `min(start+bs,n)-start` is not an input's",
     "bcd_logistic": "the dimension `hi0-lo0` is not an input's",
-    "lasso_cd_shuffled": "`random_subset`",
-    "newton_logistic": "`solve`",
 }
 GPU_SOLVERS = [n for n in SOLVERS if n not in NO_SOLVER_SCHEDULE]
 
