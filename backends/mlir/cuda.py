@@ -102,13 +102,13 @@ class CupyDevice:
         """One element, copied to the host (a synchronization)."""
         return array[index].get()[()]
 
-    def to_host(self, array) -> np.ndarray:
-        """A whole buffer, copied to the host (a synchronization)."""
-        return self.cupy.asnumpy(array)
+    def to_host(self, array, n: int) -> np.ndarray:
+        """The first n elements of a buffer, copied to the host (a synchronization)."""
+        return self.cupy.asnumpy(array[:n])
 
     def write(self, array, values: np.ndarray) -> None:
-        """A buffer overwritten with host values (a host-to-device copy)."""
-        array.set(np.ascontiguousarray(values))
+        """The first elements of a buffer overwritten with host values (a host-to-device copy)."""
+        array[: values.size].set(np.ascontiguousarray(values))
 
     def launch(self, kernel: str, n: int, values: list) -> None:
         if kernel not in self.functions:

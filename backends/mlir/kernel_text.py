@@ -504,6 +504,8 @@ class KernelEmitter:
         of a tensor with an element, row or column replaced (`setindex`, spec `i`, `ii`, `i:`,
         `:i`). The indices are host scalars, already checked against the bounds on the host;
         negative ones count from the end, as in NumPy."""
+        if "s" in op.attrs["spec"]:
+            return self._sliced(op, v, j)
         t = self.t
         spec = op.attrs["spec"]
         x = op.operands[0]
@@ -530,6 +532,43 @@ class KernelEmitter:
             value = self.elem(new, other)
         t.loc = self.module.loc(op)
         return t.op(f"arith.select {hit}, {value}, {old} : {scalar_type(v.type.dtype)}")
+
+    def _sliced(self, op: Op, v: Value, j: str) -> str:
+        """Element j of a slice (`index`, spec `s`, `ss`, `s:`, `:s`), or of a copy of a vector
+        with a slice replaced (`setindex`, spec `s`). The bounds are host scalars, checked on
+        the host (0 <= lo <= hi <= n); the slice's length is a dimension argument."""
+        t = self.t
+        x = op.operands[0]
+        if op.opcode == "setindex":
+            new, lo, hi = (
+                op.operands[1],
+                *(t.op(f"arith.index_cast {self.env[b]} : i64 to index") for b in op.operands[2:]),
+            )
+            after = t.op(f"arith.cmpi uge, {j}, {lo} : index")
+            inside = t.op(f"arith.andi {after}, {t.op(f'arith.cmpi ult, {j}, {hi} : index')} : i1")
+            old = self.elem(x, j)
+            if new.type.is_scalar:
+                value = self.env[new]
+            else:  # read at 0 outside the slice: never beyond the new value's buffer
+                offset = t.op(f"arith.subi {j}, {lo} : index")
+                at = t.op(f"arith.select {inside}, {offset}, {t.index(0)} : index")
+                value = self.elem(new, at)
+            t.loc = self.module.loc(op)
+            return t.op(f"arith.select {inside}, {value}, {old} : {scalar_type(v.type.dtype)}")
+        scalars = iter(op.operands[1:])
+        lows = []
+        for c in op.attrs["spec"]:
+            if c == "s":
+                lows.append(t.op(f"arith.index_cast {self.env[next(scalars)]} : i64 to index"))
+                next(scalars)
+            else:
+                lows.append(None)
+        if len(lows) == 1:
+            return self.elem(x, t.op(f"arith.addi {j}, {lows[0]} : index"))
+        cols = self.dim(v.type.shape[1])
+        at = [t.op(f"arith.divui {j}, {cols} : index"), t.op(f"arith.remui {j}, {cols} : index")]
+        at = [a if lo is None else t.op(f"arith.addi {a}, {lo} : index") for a, lo in zip(at, lows)]
+        return self.elem(x, self._flat(at[0], at[1], self.dim(x.type.shape[1])))
 
     def _wrapped(self, index: Value, size: str) -> str:
         """A host index as an `index`, counted from the end when negative."""

@@ -52,7 +52,7 @@ from optc.backends.mlir.kernel_text import (
 from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel
 from optc.backends.mlir.launch import numel
 from optc.ir.core import Function, Module, Op, Value
-from optc.ir.ops import OPS
+from optc.ir.ops import OPS, slice_dim
 from optc.ir.types import NUMPY_NAMES, TensorType
 
 from optc.errors import OptcError
@@ -73,6 +73,7 @@ DEVICE_SCALARS = (
 )  # read back from kernels  # with the elementwise ops, on scalars: run on the host
 PRODUCTS = ("matmul", "matvec", "vecmat")
 HOST_TENSOR_OPS = ("solve", "random_subset")  # sequential: run on the host (`HostTensor`)
+SIZED = {"eye": 0, "full": 1, "random": 2, "random_subset": 3}  # op -> its first size operand
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,18 @@ class HostTensor:
 
 
 @dataclass(frozen=True)
+class HostDim:
+    """A dimension that no input has, evaluated on the host before the kernels that use it:
+    `hi - lo` of a slice (`g[lo:hi]`), or `hi` alone of a size operand (`eye(hi - lo)`'s `hi`,
+    with `lo` None). A negative size fails as the NumPy rule of `op` does."""
+
+    name: str
+    lo: Value | None
+    hi: Value
+    op: Op
+
+
+@dataclass(frozen=True)
 class HostIndex:
     """An element of a device tensor read to the host (`x[i]`, `A[i, j]`), or, with `slot`
     None, only the bounds of an index that a kernel applies checked on the host."""
@@ -146,8 +159,8 @@ class SolverSchedule:
     fn: Function
     kernels: tuple[Kernel, ...]
     items: tuple
-    scratch: tuple[tuple[str, tuple], ...]
-    dims: dict
+    scratch: tuple[tuple[str, tuple], ...]  # dynamic dimensions replaced by their bounds
+    dims: dict  # name -> (parameter, axis), (parameter, None) for a size, None for a HostDim
     partial_identities: tuple[float, ...]
     results: dict  # result value -> slot, for the tensors the solver returns
 
@@ -179,7 +192,7 @@ def emit_solver_module(module: Module, path=None) -> SolverSchedule:
         fn,
         kernels,
         tuple(items),
-        tuple(plan.scratch),
+        tuple((dtype, tuple(plan.bound(d) for d in shape)) for dtype, shape in plan.scratch),
         plan.dims,
         tuple(plan.identities),
         results,
@@ -209,7 +222,8 @@ class _SolverPlan:
         self.traces: set[Value] = set()  # the loops' trace arrays, collected on the host
         self.specs: list[tuple] = []
         self.defs: dict[Value, Op] = {}
-        self.dims: dict[str, tuple[int, int]] = {}
+        self.dims: dict[str, tuple | None] = {}
+        self.bounds: dict[str, object] = {}  # dynamic dimension -> the axis length it slices
         for i, v in enumerate(fn.params):
             if v.type.is_scalar:
                 continue
@@ -225,6 +239,7 @@ class _SolverPlan:
         """The host program of `ops`: host ops, kernel calls and loops, in program order."""
         items: list = []
         for op in ops:
+            dynamic = self._host_dims(op)
             for k, r in enumerate(op.results):
                 self.defs[r] = op
                 if op.opcode == "loop" and k >= len(op.attrs["carried"]):
@@ -239,70 +254,126 @@ class _SolverPlan:
             if not op.results:  # a `require`: its condition is a host scalar
                 items.append(HostOp(op))
                 continue
-            r = op.results[0]
-            if op.opcode == "loop":
-                items += self._loop(op)
-            elif r.type.is_scalar and op.opcode not in DEVICE_SCALARS:
-                if op.opcode not in HOST_OPS and not (
-                    category == "elementwise" and all(v.type.is_scalar for v in op.operands)
-                ):
-                    raise UnsupportedOp(f"`{op.opcode}` has no GPU schedule", op.loc)
-                items.append(HostOp(op))
-            elif op.opcode in ("index", "setindex"):
-                items += self._index(op)
-            elif op.opcode in ("argmax", "argmin"):
-                items += self._arg(op)
-            elif op.opcode in REDUCTIONS and r.type.dtype == "i64" and op.attrs.get("axis") is None:
-                counter = self._counter(r, INT_REDUCTIONS[op.opcode][1])
-                shape = op.operands[0].type.shape
-                items.append(self._call("ireduce", (op, counter[0]), shape, counter=counter))
-            elif op.opcode in ("dot", "logsumexp", *REDUCTIONS) and r.type.dtype not in (
-                "f32",
-                "f64",
-            ):
-                raise UnsupportedOp(f"`{op.opcode}` of {r.type.dtype} has no GPU kernel", op.loc)
-            elif op.opcode == "dot" or (op.opcode in REDUCTIONS and op.attrs.get("axis") is None):
-                slot = len(self.identities)
-                self.partial[r] = slot
-                self.identities.append(0.0 if op.opcode == "dot" else REDUCTIONS[op.opcode][1])
-                kind = "dot" if op.opcode == "dot" else "reduce"
-                shape = op.operands[0].type.shape
-                items.append(self._call(kind, (op, slot), shape, (slot,), ((slot, r),)))
-            elif op.opcode == "logsumexp" and op.attrs.get("axis") is None:
-                items += self._logsumexp(op)
-            elif op.opcode in (*REDUCTIONS, "logsumexp"):
-                if len(op.operands[0].type.shape) != 2 or op.attrs.get("keepdims"):
-                    raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
-                kind = "lse_axis" if op.opcode == "logsumexp" else "axis"
-                items.append(self._call(kind, (op, self._new_scratch(r)), r.type.shape))
-            elif op.opcode in HOST_TENSOR_OPS:
-                items += self._host_tensor(op)
-            elif op.opcode in PRODUCTS:
-                if r.type.dtype not in ("f32", "f64"):
-                    raise UnsupportedOp("kernels multiply real matrices only", op.loc)
-                for v in op.operands:
-                    base = self._untransposed(v)
-                    if base not in self.slots:
-                        items.append(self.materialize(base))
-                items.append(self._call(op.opcode, (op, self._new_scratch(r)), r.type.shape))
-            elif category == "elementwise":
-                check_broadcast(op)
-            elif op.opcode not in (*INLINE, *RANDOM, "full_like", "eye"):
-                raise UnsupportedOp(f"`{op.opcode}` has no GPU kernel", op.loc)
-            elif op.opcode in ("transpose", "outer", "eye") and len(r.type.shape) != 2:
-                raise UnsupportedOp(f"`{op.opcode}` makes matrices only in a kernel", op.loc)
-            elif op.opcode in ("full", "full_like"):
-                fill = op.operands[0 if op.opcode == "full" else 1]
-                if fill.type.dtype != r.type.dtype:
-                    raise UnsupportedOp("a fill value of another dtype has no GPU kernel", op.loc)
+            items += self._op(op, category)
+            items += dynamic  # after an index's bounds check
         return items
 
+    def _op(self, op: Op, category: str) -> list:
+        """The host program of one op (not a `require`)."""
+        items: list = []
+        r = op.results[0]
+        if op.opcode == "loop":
+            items += self._loop(op)
+        elif r.type.is_scalar and op.opcode not in DEVICE_SCALARS:
+            if op.opcode not in HOST_OPS and not (
+                category == "elementwise" and all(v.type.is_scalar for v in op.operands)
+            ):
+                raise UnsupportedOp(f"`{op.opcode}` has no GPU schedule", op.loc)
+            items.append(HostOp(op))
+        elif op.opcode in ("index", "setindex"):
+            items += self._index(op)
+        elif op.opcode in ("argmax", "argmin"):
+            items += self._arg(op)
+        elif op.opcode in REDUCTIONS and r.type.dtype == "i64" and op.attrs.get("axis") is None:
+            counter = self._counter(r, INT_REDUCTIONS[op.opcode][1])
+            shape = op.operands[0].type.shape
+            items.append(self._call("ireduce", (op, counter[0]), shape, counter=counter))
+        elif op.opcode in ("dot", "logsumexp", *REDUCTIONS) and r.type.dtype not in (
+            "f32",
+            "f64",
+        ):
+            raise UnsupportedOp(f"`{op.opcode}` of {r.type.dtype} has no GPU kernel", op.loc)
+        elif op.opcode == "dot" or (op.opcode in REDUCTIONS and op.attrs.get("axis") is None):
+            slot = len(self.identities)
+            self.partial[r] = slot
+            self.identities.append(0.0 if op.opcode == "dot" else REDUCTIONS[op.opcode][1])
+            kind = "dot" if op.opcode == "dot" else "reduce"
+            shape = op.operands[0].type.shape
+            items.append(self._call(kind, (op, slot), shape, (slot,), ((slot, r),)))
+        elif op.opcode == "logsumexp" and op.attrs.get("axis") is None:
+            items += self._logsumexp(op)
+        elif op.opcode in (*REDUCTIONS, "logsumexp"):
+            if len(op.operands[0].type.shape) != 2 or op.attrs.get("keepdims"):
+                raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
+            kind = "lse_axis" if op.opcode == "logsumexp" else "axis"
+            items.append(self._call(kind, (op, self._new_scratch(r)), r.type.shape))
+        elif op.opcode in HOST_TENSOR_OPS:
+            items += self._host_tensor(op)
+        elif op.opcode in PRODUCTS:
+            if r.type.dtype not in ("f32", "f64"):
+                raise UnsupportedOp("kernels multiply real matrices only", op.loc)
+            for v in op.operands:
+                base = self._untransposed(v)
+                if base not in self.slots:
+                    items.append(self.materialize(base))
+            items.append(self._call(op.opcode, (op, self._new_scratch(r)), r.type.shape))
+        elif category == "elementwise":
+            check_broadcast(op)
+        elif op.opcode not in (*INLINE, *RANDOM, "full_like", "eye"):
+            raise UnsupportedOp(f"`{op.opcode}` has no GPU kernel", op.loc)
+        elif op.opcode in ("transpose", "outer", "eye") and len(r.type.shape) != 2:
+            raise UnsupportedOp(f"`{op.opcode}` makes matrices only in a kernel", op.loc)
+        elif op.opcode in ("full", "full_like"):
+            fill = op.operands[0 if op.opcode == "full" else 1]
+            if fill.type.dtype != r.type.dtype:
+                raise UnsupportedOp("a fill value of another dtype has no GPU kernel", op.loc)
+        return items
+
+    def _host_dims(self, op: Op) -> list:
+        """HostDim items for the dimensions that an op defines from host scalars and no input
+        has: the lengths of its slices, the sizes of `eye`, `full`, `random`, `random_subset`."""
+        found = []  # (name, lo, hi, the length of the sliced axis)
+        if op.opcode in ("index", "setindex"):
+            x = op.operands[0]
+            scalars = iter(op.operands[2 if op.opcode == "setindex" else 1 :])
+            bounds = iter(op.attrs.get("bounds", ()))
+            for axis, c in enumerate(op.attrs["spec"]):
+                if c == "i":
+                    next(scalars)
+                elif c == "s":
+                    lo, hi = next(scalars), next(scalars)
+                    name = slice_dim(x.type.shape[axis], *next(bounds, (None, None)))
+                    found.append((name, lo, hi, x.type.shape[axis]))
+        elif op.opcode in SIZED:
+            sizes = op.operands[SIZED[op.opcode] :]
+            found = [(d, None, v, None) for d, v in zip(op.results[0].type.shape, sizes)]
+        items = []
+        for name, lo, hi, bound in found:
+            if not isinstance(name, str) or name in self.sizes:
+                continue
+            if self.dims.get(name, None) is not None:  # an input's
+                continue
+            if name == "?":
+                raise UnsupportedOp("a slice of unnamed length has no GPU schedule", op.loc)
+            self.dims[name] = None
+            if bound is not None:
+                self.bounds.setdefault(name, bound)
+            items.append(HostDim(name, lo, hi, op))
+        return items
+
+    def bound(self, d):
+        """An upper bound of dimension d that the host knows before the run (to allocate
+        scratch): d itself when it is an input's, else the length of the axis it slices."""
+        seen = set()
+        while isinstance(d, str) and self.dims.get(d) is None and d not in seen:
+            seen.add(d)
+            if d not in self.bounds:
+                raise UnsupportedOp(
+                    f"the dimension `{d}` is not an input's nor a slice's", self.step.loc
+                )
+            d = self.bounds[d]
+        return d
+
     def _index(self, op: Op) -> list:
-        """`x[i]` (`A[i, j]`) read to the host; a row or column (`A[i, :]`) and indexed
-        updates computed inline by the kernels that use them, their bounds checked first."""
+        """`x[i]` (`A[i, j]`) read to the host; a row or column (`A[i, :]`), slices
+        (`g[lo:hi]`, `G[lo:hi, lo:hi]`, `A[:, lo:hi]`) and indexed updates computed inline by
+        the kernels that use them, their bounds checked first."""
         spec, x, r = op.attrs["spec"], op.operands[0], op.results[0]
         rank = len(x.type.shape)
-        inline = {"index": ("i:", ":i"), "setindex": ("i", "ii", "i:", ":i")}[op.opcode]
+        inline = {
+            "index": ("i:", ":i", "s", "ss", "s:", ":s"),
+            "setindex": ("i", "ii", "i:", ":i", "s"),
+        }[op.opcode]
         if r.type.is_scalar and op.opcode == "index" and spec == "i" * rank and rank <= 2:
             items = [] if x in self.slots else [self.materialize(x)]
             return [*items, HostIndex(op, self.slots[x])]
@@ -447,10 +518,13 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
     from optc.backends.numpy.rules import _check_bounds as check_bounds
 
     fn = schedule.fn
-    dims = {
-        name: int(args[p] if axis is None else args[p].shape[axis])
-        for name, (p, axis) in schedule.dims.items()
-    }
+    dims = {}
+    for name, spec in schedule.dims.items():  # a HostDim's dimension: 0 until evaluated
+        if spec is None:
+            dims[name] = 0
+        else:
+            p, axis = spec
+            dims[name] = int(args[p] if axis is None else args[p].shape[axis])
     env: dict[Value, object] = {}
     allocated = device.scratch(schedule.scratch, dims)
     binding: dict = {("scratch", j): a for j, a in enumerate(allocated)}
@@ -571,11 +645,23 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
     def shape_of(v: Value) -> tuple:
         return tuple(dims[d] if isinstance(d, str) else d for d in v.type.shape)
 
+    def host_dim(item: HostDim) -> None:
+        value = int(env[item.hi]) - (0 if item.lo is None else int(env[item.lo]))
+        if value < 0:  # an index's bounds are checked before: a size operand, the rule's error
+            op = item.op
+            try:
+                RULES[op.opcode](op, *[env[v] for v in op.operands])
+            except (IndexError, ValueError, np.linalg.LinAlgError, OverflowError) as err:
+                raise run_time_error(op, str(err)) from None
+        dims[item.name] = value
+
     def host_tensor(item: HostTensor) -> None:
         """The operands copied to the host, the NumPy rule, the result copied to the device."""
         op, r = item.op, item.op.results[0]
         values = [
-            env[v] if slot is None else device.to_host(binding[slot]).reshape(shape_of(v))
+            env[v]
+            if slot is None
+            else device.to_host(binding[slot], numel(v.type.shape, dims)).reshape(shape_of(v))
             for v, slot in zip(op.operands, item.slots)
         ]
         try:
@@ -590,6 +676,8 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
                 host(item.op)
             elif isinstance(item, HostTensor):
                 host_tensor(item)
+            elif isinstance(item, HostDim):
+                host_dim(item)
             elif isinstance(item, HostIndex):
                 index(item)
             elif isinstance(item, HostCompute):
@@ -606,5 +694,6 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
         if v.type.is_scalar or v in env:
             out.append(env[v])
         else:
-            out.append(binding[schedule.results[v]].reshape(shape_of(v)))
+            size = numel(v.type.shape, dims)  # a buffer of a dynamic dimension is longer
+            out.append(binding[schedule.results[v]][:size].reshape(shape_of(v)))
     return out
