@@ -32,6 +32,11 @@ the NumPy rule computes the result (the same LAPACK getrf/getrs, the same sequen
 and it is copied to a device buffer. That costs a device-to-host copy of the operands (n^2
 elements for a solve) and a host-to-device copy of the result per call, and synchronizes; for
 Newton's method, whose Hessian is built by an O(m n^2) matmul kernel, the copy is O(n^2).
+
+A dimension that no input has (`g[lo:min(lo + bs, n)]`, `eye(hi - lo)`) is evaluated on the host
+(`HostDim`) where the op defining it runs, before the kernels that use it, and passed to them
+like an input's; the scratch buffers of such a value are allocated once, sized by the length of
+the axis it slices (0 <= lo <= hi <= n is checked first).
 """
 
 from __future__ import annotations
