@@ -180,7 +180,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="STAGE",
         help=f"the stage to show: {', '.join(EMIT_STAGES)} (default: ir-opt); the LLVM backend's "
         f"optimized LLVM IR, assembly or object file ({', '.join(LLVM_STAGES)}); the MLIR backend's "
-        "text, its LLVM-dialect lowering, or an optimizer's GPU kernel as PTX (mlir, mlir-llvm, ptx)",
+        "text, its LLVM-dialect lowering, or the GPU kernels of an optimizer or a solver as PTX "
+        "(mlir, mlir-llvm, ptx)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--chip", default="sm_90", help="the GPU for --emit ptx (default: sm_90; also sm_80)")
@@ -625,9 +626,7 @@ def _emit_mlir(args) -> int:
     elif args.emit == "mlir-llvm":
         text = mlir.mlir_llvm(compiled.module)
     else:
-        if compiled.kind != "optimizer":
-            raise OptcError("--emit ptx shows an optimizer's GPU kernel; solvers have no GPU kernel in this version")
-        text = mlir.ptx(compiled.module, args.chip)
+        text = mlir.ptx(compiled.module, args.chip)  # an optimizer's step or a solver's kernels
     _emit_text(text, args.output)
     return 0
 
@@ -744,14 +743,16 @@ def _main_body(decl) -> tuple[list, str]:
     from optc.dsl import ast
 
     if isinstance(decl, ast.OptimizerDecl):
-        return [s for s in decl.body if isinstance(s, (ast.Equation, ast.For))], "one step"
+        drawn = (ast.Equation, ast.For, ast.Require)
+        return [s for s in decl.body if isinstance(s, drawn)], "one step"
     loops = [s for s in decl.body if isinstance(s, ast.For)]
     if not loops:
-        top = [s for s in decl.body if isinstance(s, (ast.StateDecl, ast.Equation))]
+        top = [s for s in decl.body if isinstance(s, (ast.StateDecl, ast.Equation, ast.Require))]
         return top, "the solver's body"
     nest = [loops[0]]
     while True:
-        body = [s for s in nest[-1].body if isinstance(s, (ast.Equation, ast.For, ast.TraceDecl))]
+        drawn = (ast.Equation, ast.For, ast.TraceDecl, ast.Require)
+        body = [s for s in nest[-1].body if isinstance(s, drawn)]
         # A loop whose body is just another loop (a sweep over coordinates) shows the inner one.
         if len(body) == 1 and isinstance(body[0], ast.For):
             nest.append(body[0])

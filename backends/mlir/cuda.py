@@ -102,6 +102,14 @@ class CupyDevice:
         """One element, copied to the host (a synchronization)."""
         return array[index].get()[()]
 
+    def to_host(self, array, n: int) -> np.ndarray:
+        """The first n elements of a buffer, copied to the host (a synchronization)."""
+        return self.cupy.asnumpy(array[:n])
+
+    def write(self, array, values: np.ndarray) -> None:
+        """The first elements of a buffer overwritten with host values (a host-to-device copy)."""
+        array[: values.size].set(np.ascontiguousarray(values))
+
     def launch(self, kernel: str, n: int, values: list) -> None:
         if kernel not in self.functions:
             self.functions[kernel] = self.raw.get_function(kernel)

@@ -166,6 +166,14 @@ class EmulatedDevice:
     def read(self, array: np.ndarray, index: int):
         return array[index]
 
+    def to_host(self, array: np.ndarray, n: int) -> np.ndarray:
+        """A copy of the first n elements of a buffer (a host step's operand)."""
+        return array[:n].copy()
+
+    def write(self, array: np.ndarray, values: np.ndarray) -> None:
+        """The first elements of a buffer overwritten with host values (a host step's result)."""
+        array[: values.size] = values
+
     def launch(self, kernel: str, n: int, values: list) -> None:
         """Run `kernel` over n elements with the grid a GPU launch would get (capped)."""
         grid = max(1, min(-(-n // self.block), self.max_blocks))

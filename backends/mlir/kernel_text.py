@@ -13,9 +13,9 @@ over flat row-major element indices. Its kind says what a thread does with eleme
     arg_axis      argmax/argmin of a row or column; arg_pick the least index of a full one
     matmul, matvec, vecmat    a dot product per output element
 
-Elements of elementwise ops (broadcast NumPy's way), `transpose`, `outer`, `eye`, fills, rows
-and columns (`index`) and indexed updates (`setindex`) are computed inline at any index, down to
-the buffers that hold materialized values. No kernel uses shared memory or barriers.
+Elements of elementwise ops (broadcast NumPy's way), `transpose`, `outer`, `eye`, fills, random
+numbers, rows and columns (`index`) and indexed updates (`setindex`) are computed inline at any
+index, down to the buffers that hold materialized values. No kernel uses shared memory or barriers.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from optc.backends.mlir.text import FunctionText, buffer_type, literal, scalar_t
 from optc.ir.core import Op, Value
 
 INLINE = ("transpose", "outer", "full")  # computed inline at any index, like elementwise ops
+RANDOM = ("random", "random_like")  # element j: element j of the stream (`philox.py`)
 
 
 class KernelEmitter:
@@ -429,6 +430,8 @@ class KernelEmitter:
                 value = self.elem(op.operands[0], self._flat(col, row, rows))
             elif op.opcode in ("index", "setindex"):
                 value = self._indexed(op, v, j)
+            elif op.opcode in RANDOM:
+                value = self._random(op, j)
             elif op.opcode == "outer":
                 cols = self.dim(v.type.shape[1])
                 x = self.elem(op.operands[0], t.op(f"arith.divui {j}, {cols} : index"))
@@ -447,6 +450,18 @@ class KernelEmitter:
                 value = RULES[op.opcode](self, op, operand_dtype(op), *args)
         self.cache[key] = value
         return value
+
+    def _random(self, op: Op, j: str) -> str:
+        """Element j (the flat row-major index, as `philox.py`'s `_fill` numbers them) of the
+        stream (seed, counter) of a `random` or `random_like`."""
+        from optc.backends.mlir.philox import random_element
+
+        seed, counter = random_stream(op)
+        t = self.t
+        t.loc = self.module.loc(op)
+        i = t.op(f"arith.index_cast {j} : index to i64")
+        dist, dtype = op.attrs["dist"], op.attrs["dtype"]
+        return random_element(self, dist, dtype, self.env[seed], self.env[counter], i)
 
     def scalar(self, v: Value) -> str:
         """A scalar, computed (once, before the loops) from arguments, partials and constants."""
@@ -489,6 +504,8 @@ class KernelEmitter:
         of a tensor with an element, row or column replaced (`setindex`, spec `i`, `ii`, `i:`,
         `:i`). The indices are host scalars, already checked against the bounds on the host;
         negative ones count from the end, as in NumPy."""
+        if "s" in op.attrs["spec"]:
+            return self._sliced(op, v, j)
         t = self.t
         spec = op.attrs["spec"]
         x = op.operands[0]
@@ -515,6 +532,43 @@ class KernelEmitter:
             value = self.elem(new, other)
         t.loc = self.module.loc(op)
         return t.op(f"arith.select {hit}, {value}, {old} : {scalar_type(v.type.dtype)}")
+
+    def _sliced(self, op: Op, v: Value, j: str) -> str:
+        """Element j of a slice (`index`, spec `s`, `ss`, `s:`, `:s`), or of a copy of a vector
+        with a slice replaced (`setindex`, spec `s`). The bounds are host scalars, checked on
+        the host (0 <= lo <= hi <= n); the slice's length is a dimension argument."""
+        t = self.t
+        x = op.operands[0]
+        if op.opcode == "setindex":
+            new, lo, hi = (
+                op.operands[1],
+                *(t.op(f"arith.index_cast {self.env[b]} : i64 to index") for b in op.operands[2:]),
+            )
+            after = t.op(f"arith.cmpi uge, {j}, {lo} : index")
+            inside = t.op(f"arith.andi {after}, {t.op(f'arith.cmpi ult, {j}, {hi} : index')} : i1")
+            old = self.elem(x, j)
+            if new.type.is_scalar:
+                value = self.env[new]
+            else:  # read at 0 outside the slice: never beyond the new value's buffer
+                offset = t.op(f"arith.subi {j}, {lo} : index")
+                at = t.op(f"arith.select {inside}, {offset}, {t.index(0)} : index")
+                value = self.elem(new, at)
+            t.loc = self.module.loc(op)
+            return t.op(f"arith.select {inside}, {value}, {old} : {scalar_type(v.type.dtype)}")
+        scalars = iter(op.operands[1:])
+        lows = []
+        for c in op.attrs["spec"]:
+            if c == "s":
+                lows.append(t.op(f"arith.index_cast {self.env[next(scalars)]} : i64 to index"))
+                next(scalars)
+            else:
+                lows.append(None)
+        if len(lows) == 1:
+            return self.elem(x, t.op(f"arith.addi {j}, {lows[0]} : index"))
+        cols = self.dim(v.type.shape[1])
+        at = [t.op(f"arith.divui {j}, {cols} : index"), t.op(f"arith.remui {j}, {cols} : index")]
+        at = [a if lo is None else t.op(f"arith.addi {a}, {lo} : index") for a, lo in zip(at, lows)]
+        return self.elem(x, self._flat(at[0], at[1], self.dim(x.type.shape[1])))
 
     def _wrapped(self, index: Value, size: str) -> str:
         """A host index as an `index`, counted from the end when negative."""
@@ -589,9 +643,16 @@ def scalar_roots(kind: str, details, slots: dict, defs: dict) -> list[Value]:
     return list(found)
 
 
+def random_stream(op: Op) -> tuple[Value, Value]:
+    """The seed and counter of a `random` or `random_like`."""
+    return tuple(op.operands[:2] if op.opcode == "random" else op.operands[1:3])
+
+
 def read_operands(op: Op) -> list[Value]:
-    """The operands whose values an inline op reads (not the sizes of `full` and `eye`, nor
-    the tensor that `full_like` takes only the shape of)."""
+    """The operands whose values an inline op reads (not the sizes of `full`, `eye` and
+    `random`, nor the tensor that `full_like` or `random_like` takes only the shape of)."""
+    if op.opcode in RANDOM:
+        return list(random_stream(op))
     if op.opcode == "full":
         return [op.operands[0]]
     if op.opcode == "full_like":

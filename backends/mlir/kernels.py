@@ -2,8 +2,9 @@
 and, on the CPU, one in-place loop per tensor.
 
 A step qualifies when its tensors are the any-shape parameter, gradient and states, and every
-op is elementwise, a constant, `numel`, or a full reduction (`reduce_sum/max/min` over all
-elements, as LAMB's norms). A GPU kernel takes the same arguments in every kernel of a step:
+op is elementwise, a constant, `numel`, `random_like` (element i of the stream drawn at element
+i, `philox.py`: a kernel that needs it again after a reduction draws it again), or a full
+reduction (`reduce_sum/max/min` over all elements, as LAMB's norms). A GPU kernel takes the same arguments in every kernel of a step:
 
     %n: index                          the number of elements of this tensor
     the step function's parameters     tensors as memref<?xT> (device pointers), scalars by value
@@ -130,7 +131,9 @@ def stages(step: Function) -> dict[Value, int]:
     for op in step.body.ops:
         category = OPS[op.opcode].category if op.opcode in OPS else ""
         if op.regions or not (
-            category == "elementwise" or op.opcode in ("const", "numel") or op.opcode in REDUCTIONS
+            category == "elementwise"
+            or op.opcode in ("const", "numel", "random_like")
+            or op.opcode in REDUCTIONS
         ):
             raise UnsupportedOp(f"`{op.opcode}` cannot run inside an elementwise kernel", op.loc)
         if op.opcode in REDUCTIONS and not op.results[0].type.is_scalar:
@@ -176,6 +179,7 @@ class _KernelEmitter:
             Value, str
         ] = {}  # tensor (or, on the CPU, scalar state) parameter -> SSA memref
         self.states = set(step_targets(step)[1:]) if flavor == "cpu" else set()
+        self.i: str | None = None  # the element index, inside the loop
 
     def fail_if(self, cond: str, op: Op, message: str, values: tuple[str, ...] = ()) -> None:
         raise UnsupportedOp(
@@ -282,11 +286,23 @@ class _KernelEmitter:
     def _apply(self, op: Op) -> str:
         from optc.backends.mlir.rules import RULES
 
+        r = op.results[0]
         self.t.loc = self.module.loc(op)
         if op.opcode == "const":
             name = RULES["const"](self, op).name
         elif op.opcode == "numel":
             name = self.t.op(f"arith.index_cast {self.n} : index to i64")
+        elif op.opcode == "random_like":  # element i of the stream; a scalar's is element 0
+            from optc.backends.mlir.philox import random_element
+
+            index = (
+                self.t.const("0", "i64")
+                if r.type.is_scalar
+                else self.t.op(f"arith.index_cast {self.i} : index to i64")
+            )
+            dist, dtype = op.attrs["dist"], op.attrs["dtype"]
+            seed, counter = (self.env[v] for v in op.operands[1:])
+            name = random_element(self, dist, dtype, seed, counter, index)
         else:
             name = RULES[op.opcode](
                 self, op, operand_dtype(op), *[self.env[v] for v in op.operands]
@@ -297,6 +313,7 @@ class _KernelEmitter:
     def _element(self, i: str, accs: list[str]) -> list[str]:
         """One element: load what is needed, compute, then accumulate or store."""
         outer = dict(self.env)
+        self.i = i
         needed = self._needed()
         for v in self.step.params:
             if not v.type.is_scalar and v in needed:

@@ -23,8 +23,20 @@ computed on the host in between; a full argmax/argmin is a max (min) reduction, 
 min of the indices holding it; integer sums accumulate in a one-element i64 buffer. `x[i]` is
 read to the host; an index's bounds are checked on the host with NumPy's rule and message.
 Indexed updates copy the tensor (inline, in the kernel that materializes the carried value):
-coordinate descent is O(n) per coordinate here, not O(1). Random numbers have no GPU kernel
-yet: `emit_solver_module` raises UnsupportedOp naming the op.
+coordinate descent is O(n) per coordinate here, not O(1). Random tensors (`random`,
+`random_like`) are computed inline: element j of the stream is drawn by the thread that needs
+element j (`philox.py`); a random scalar is drawn on the host with the NumPy rule.
+
+`solve` and `random_subset` are host steps (`HostTensor`): their operands are copied to the host,
+the NumPy rule computes the result (the same LAPACK getrf/getrs, the same sequential shuffle)
+and it is copied to a device buffer. That costs a device-to-host copy of the operands (n^2
+elements for a solve) and a host-to-device copy of the result per call, and synchronizes; for
+Newton's method, whose Hessian is built by an O(m n^2) matmul kernel, the copy is O(n^2).
+
+A dimension that no input has (`g[lo:min(lo + bs, n)]`, `eye(hi - lo)`) is evaluated on the host
+(`HostDim`) where the op defining it runs, before the kernels that use it, and passed to them
+like an input's; the scratch buffers of such a value are allocated once, sized by the length of
+the axis it slices (0 <= lo <= hi <= n is checked first).
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ import numpy as np
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, symbol
 from optc.backends.mlir.kernel_text import (
     INLINE,
+    RANDOM,
     ROOTS,
     KernelEmitter,
     check_broadcast,
@@ -44,12 +57,12 @@ from optc.backends.mlir.kernel_text import (
 from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel
 from optc.backends.mlir.launch import numel
 from optc.ir.core import Function, Module, Op, Value
-from optc.ir.ops import OPS
+from optc.ir.ops import OPS, slice_dim
 from optc.ir.types import NUMPY_NAMES, TensorType
 
 from optc.errors import OptcError
 
-HOST_OPS = ("const", "dimsize", "numel")
+HOST_OPS = ("const", "dimsize", "numel", *RANDOM)  # a random scalar: the NumPy rule
 INT_REDUCTIONS = {
     "reduce_sum": ("addi", 0),
     "reduce_max": ("maxs", -(2**63)),
@@ -64,6 +77,8 @@ DEVICE_SCALARS = (
     "index",
 )  # read back from kernels  # with the elementwise ops, on scalars: run on the host
 PRODUCTS = ("matmul", "matvec", "vecmat")
+HOST_TENSOR_OPS = ("solve", "random_subset")  # sequential: run on the host (`HostTensor`)
+SIZED = {"eye": 0, "full": 1, "random": 2, "random_subset": 3}  # op -> its first size operand
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,31 @@ class HostCompute:
 
 
 @dataclass(frozen=True)
+class HostTensor:
+    """A tensor op run on the host with the NumPy rule, as the NumPy backend runs it (`solve`:
+    LAPACK's getrf and getrs; `random_subset`: the sequential shuffle): its tensor operands
+    (`slots`, None for a scalar) copied to the host, the result copied to the device buffer
+    `out`. Each run costs a device-to-host copy of the operands (an n x n matrix for `solve`)
+    and a host-to-device copy of the result, and synchronizes."""
+
+    op: Op
+    slots: tuple
+    out: tuple
+
+
+@dataclass(frozen=True)
+class HostDim:
+    """A dimension that no input has, evaluated on the host before the kernels that use it:
+    `hi - lo` of a slice (`g[lo:hi]`), or `hi` alone of a size operand (`eye(hi - lo)`'s `hi`,
+    with `lo` None). A negative size fails as the NumPy rule of `op` does."""
+
+    name: str
+    lo: Value | None
+    hi: Value
+    op: Op
+
+
+@dataclass(frozen=True)
 class HostIndex:
     """An element of a device tensor read to the host (`x[i]`, `A[i, j]`), or, with `slot`
     None, only the bounds of an index that a kernel applies checked on the host."""
@@ -124,8 +164,8 @@ class SolverSchedule:
     fn: Function
     kernels: tuple[Kernel, ...]
     items: tuple
-    scratch: tuple[tuple[str, tuple], ...]
-    dims: dict
+    scratch: tuple[tuple[str, tuple], ...]  # dynamic dimensions replaced by their bounds
+    dims: dict  # name -> (parameter, axis), (parameter, None) for a size, None for a HostDim
     partial_identities: tuple[float, ...]
     results: dict  # result value -> slot, for the tensors the solver returns
 
@@ -157,7 +197,7 @@ def emit_solver_module(module: Module, path=None) -> SolverSchedule:
         fn,
         kernels,
         tuple(items),
-        tuple(plan.scratch),
+        tuple((dtype, tuple(plan.bound(d) for d in shape)) for dtype, shape in plan.scratch),
         plan.dims,
         tuple(plan.identities),
         results,
@@ -187,7 +227,8 @@ class _SolverPlan:
         self.traces: set[Value] = set()  # the loops' trace arrays, collected on the host
         self.specs: list[tuple] = []
         self.defs: dict[Value, Op] = {}
-        self.dims: dict[str, tuple[int, int]] = {}
+        self.dims: dict[str, tuple | None] = {}
+        self.bounds: dict[str, object] = {}  # dynamic dimension -> the axis length it slices
         for i, v in enumerate(fn.params):
             if v.type.is_scalar:
                 continue
@@ -203,6 +244,7 @@ class _SolverPlan:
         """The host program of `ops`: host ops, kernel calls and loops, in program order."""
         items: list = []
         for op in ops:
+            dynamic = self._host_dims(op)
             for k, r in enumerate(op.results):
                 self.defs[r] = op
                 if op.opcode == "loop" and k >= len(op.attrs["carried"]):
@@ -217,68 +259,126 @@ class _SolverPlan:
             if not op.results:  # a `require`: its condition is a host scalar
                 items.append(HostOp(op))
                 continue
-            r = op.results[0]
-            if op.opcode == "loop":
-                items += self._loop(op)
-            elif r.type.is_scalar and op.opcode not in DEVICE_SCALARS:
-                if op.opcode not in HOST_OPS and not (
-                    category == "elementwise" and all(v.type.is_scalar for v in op.operands)
-                ):
-                    raise UnsupportedOp(f"`{op.opcode}` has no GPU schedule", op.loc)
-                items.append(HostOp(op))
-            elif op.opcode in ("index", "setindex"):
-                items += self._index(op)
-            elif op.opcode in ("argmax", "argmin"):
-                items += self._arg(op)
-            elif op.opcode in REDUCTIONS and r.type.dtype == "i64" and op.attrs.get("axis") is None:
-                counter = self._counter(r, INT_REDUCTIONS[op.opcode][1])
-                shape = op.operands[0].type.shape
-                items.append(self._call("ireduce", (op, counter[0]), shape, counter=counter))
-            elif op.opcode in ("dot", "logsumexp", *REDUCTIONS) and r.type.dtype not in (
-                "f32",
-                "f64",
-            ):
-                raise UnsupportedOp(f"`{op.opcode}` of {r.type.dtype} has no GPU kernel", op.loc)
-            elif op.opcode == "dot" or (op.opcode in REDUCTIONS and op.attrs.get("axis") is None):
-                slot = len(self.identities)
-                self.partial[r] = slot
-                self.identities.append(0.0 if op.opcode == "dot" else REDUCTIONS[op.opcode][1])
-                kind = "dot" if op.opcode == "dot" else "reduce"
-                shape = op.operands[0].type.shape
-                items.append(self._call(kind, (op, slot), shape, (slot,), ((slot, r),)))
-            elif op.opcode == "logsumexp" and op.attrs.get("axis") is None:
-                items += self._logsumexp(op)
-            elif op.opcode in (*REDUCTIONS, "logsumexp"):
-                if len(op.operands[0].type.shape) != 2 or op.attrs.get("keepdims"):
-                    raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
-                kind = "lse_axis" if op.opcode == "logsumexp" else "axis"
-                items.append(self._call(kind, (op, self._new_scratch(r)), r.type.shape))
-            elif op.opcode in PRODUCTS:
-                if r.type.dtype not in ("f32", "f64"):
-                    raise UnsupportedOp("kernels multiply real matrices only", op.loc)
-                for v in op.operands:
-                    base = self._untransposed(v)
-                    if base not in self.slots:
-                        items.append(self.materialize(base))
-                items.append(self._call(op.opcode, (op, self._new_scratch(r)), r.type.shape))
-            elif category == "elementwise":
-                check_broadcast(op)
-            elif op.opcode not in (*INLINE, "full_like", "eye"):
-                raise UnsupportedOp(f"`{op.opcode}` has no GPU kernel", op.loc)
-            elif op.opcode in ("transpose", "outer", "eye") and len(r.type.shape) != 2:
-                raise UnsupportedOp(f"`{op.opcode}` makes matrices only in a kernel", op.loc)
-            elif op.opcode in ("full", "full_like"):
-                fill = op.operands[0 if op.opcode == "full" else 1]
-                if fill.type.dtype != r.type.dtype:
-                    raise UnsupportedOp("a fill value of another dtype has no GPU kernel", op.loc)
+            items += self._op(op, category)
+            items += dynamic  # after an index's bounds check
         return items
 
+    def _op(self, op: Op, category: str) -> list:
+        """The host program of one op (not a `require`)."""
+        items: list = []
+        r = op.results[0]
+        if op.opcode == "loop":
+            items += self._loop(op)
+        elif r.type.is_scalar and op.opcode not in DEVICE_SCALARS:
+            if op.opcode not in HOST_OPS and not (
+                category == "elementwise" and all(v.type.is_scalar for v in op.operands)
+            ):
+                raise UnsupportedOp(f"`{op.opcode}` has no GPU schedule", op.loc)
+            items.append(HostOp(op))
+        elif op.opcode in ("index", "setindex"):
+            items += self._index(op)
+        elif op.opcode in ("argmax", "argmin"):
+            items += self._arg(op)
+        elif op.opcode in REDUCTIONS and r.type.dtype == "i64" and op.attrs.get("axis") is None:
+            counter = self._counter(r, INT_REDUCTIONS[op.opcode][1])
+            shape = op.operands[0].type.shape
+            items.append(self._call("ireduce", (op, counter[0]), shape, counter=counter))
+        elif op.opcode in ("dot", "logsumexp", *REDUCTIONS) and r.type.dtype not in (
+            "f32",
+            "f64",
+        ):
+            raise UnsupportedOp(f"`{op.opcode}` of {r.type.dtype} has no GPU kernel", op.loc)
+        elif op.opcode == "dot" or (op.opcode in REDUCTIONS and op.attrs.get("axis") is None):
+            slot = len(self.identities)
+            self.partial[r] = slot
+            self.identities.append(0.0 if op.opcode == "dot" else REDUCTIONS[op.opcode][1])
+            kind = "dot" if op.opcode == "dot" else "reduce"
+            shape = op.operands[0].type.shape
+            items.append(self._call(kind, (op, slot), shape, (slot,), ((slot, r),)))
+        elif op.opcode == "logsumexp" and op.attrs.get("axis") is None:
+            items += self._logsumexp(op)
+        elif op.opcode in (*REDUCTIONS, "logsumexp"):
+            if len(op.operands[0].type.shape) != 2 or op.attrs.get("keepdims"):
+                raise UnsupportedOp("kernels reduce matrices along one axis only", op.loc)
+            kind = "lse_axis" if op.opcode == "logsumexp" else "axis"
+            items.append(self._call(kind, (op, self._new_scratch(r)), r.type.shape))
+        elif op.opcode in HOST_TENSOR_OPS:
+            items += self._host_tensor(op)
+        elif op.opcode in PRODUCTS:
+            if r.type.dtype not in ("f32", "f64"):
+                raise UnsupportedOp("kernels multiply real matrices only", op.loc)
+            for v in op.operands:
+                base = self._untransposed(v)
+                if base not in self.slots:
+                    items.append(self.materialize(base))
+            items.append(self._call(op.opcode, (op, self._new_scratch(r)), r.type.shape))
+        elif category == "elementwise":
+            check_broadcast(op)
+        elif op.opcode not in (*INLINE, *RANDOM, "full_like", "eye"):
+            raise UnsupportedOp(f"`{op.opcode}` has no GPU kernel", op.loc)
+        elif op.opcode in ("transpose", "outer", "eye") and len(r.type.shape) != 2:
+            raise UnsupportedOp(f"`{op.opcode}` makes matrices only in a kernel", op.loc)
+        elif op.opcode in ("full", "full_like"):
+            fill = op.operands[0 if op.opcode == "full" else 1]
+            if fill.type.dtype != r.type.dtype:
+                raise UnsupportedOp("a fill value of another dtype has no GPU kernel", op.loc)
+        return items
+
+    def _host_dims(self, op: Op) -> list:
+        """HostDim items for the dimensions that an op defines from host scalars and no input
+        has: the lengths of its slices, the sizes of `eye`, `full`, `random`, `random_subset`."""
+        found = []  # (name, lo, hi, the length of the sliced axis)
+        if op.opcode in ("index", "setindex"):
+            x = op.operands[0]
+            scalars = iter(op.operands[2 if op.opcode == "setindex" else 1 :])
+            bounds = iter(op.attrs.get("bounds", ()))
+            for axis, c in enumerate(op.attrs["spec"]):
+                if c == "i":
+                    next(scalars)
+                elif c == "s":
+                    lo, hi = next(scalars), next(scalars)
+                    name = slice_dim(x.type.shape[axis], *next(bounds, (None, None)))
+                    found.append((name, lo, hi, x.type.shape[axis]))
+        elif op.opcode in SIZED:
+            sizes = op.operands[SIZED[op.opcode] :]
+            found = [(d, None, v, None) for d, v in zip(op.results[0].type.shape, sizes)]
+        items = []
+        for name, lo, hi, bound in found:
+            if not isinstance(name, str) or name in self.sizes:
+                continue
+            if self.dims.get(name, None) is not None:  # an input's
+                continue
+            if name == "?":
+                raise UnsupportedOp("a slice of unnamed length has no GPU schedule", op.loc)
+            self.dims[name] = None
+            if bound is not None:
+                self.bounds.setdefault(name, bound)
+            items.append(HostDim(name, lo, hi, op))
+        return items
+
+    def bound(self, d):
+        """An upper bound of dimension d that the host knows before the run (to allocate
+        scratch): d itself when it is an input's, else the length of the axis it slices."""
+        seen = set()
+        while isinstance(d, str) and self.dims.get(d) is None and d not in seen:
+            seen.add(d)
+            if d not in self.bounds:
+                raise UnsupportedOp(
+                    f"the dimension `{d}` is not an input's nor a slice's", self.step.loc
+                )
+            d = self.bounds[d]
+        return d
+
     def _index(self, op: Op) -> list:
-        """`x[i]` (`A[i, j]`) read to the host; a row or column (`A[i, :]`) and indexed
-        updates computed inline by the kernels that use them, their bounds checked first."""
+        """`x[i]` (`A[i, j]`) read to the host; a row or column (`A[i, :]`), slices
+        (`g[lo:hi]`, `G[lo:hi, lo:hi]`, `A[:, lo:hi]`) and indexed updates computed inline by
+        the kernels that use them, their bounds checked first."""
         spec, x, r = op.attrs["spec"], op.operands[0], op.results[0]
         rank = len(x.type.shape)
-        inline = {"index": ("i:", ":i"), "setindex": ("i", "ii", "i:", ":i")}[op.opcode]
+        inline = {
+            "index": ("i:", ":i", "s", "ss", "s:", ":s"),
+            "setindex": ("i", "ii", "i:", ":i", "s"),
+        }[op.opcode]
         if r.type.is_scalar and op.opcode == "index" and spec == "i" * rank and rank <= 2:
             items = [] if x in self.slots else [self.materialize(x)]
             return [*items, HostIndex(op, self.slots[x])]
@@ -326,6 +426,13 @@ class _SolverPlan:
             self._call("lse_sum", (op, second, shift), shape, (second,), ((second, total),)),
             HostCompute(lambda s, c: s.dtype.type(np.log(s) + c), (total, shift), r),
         ]
+
+    def _host_tensor(self, op: Op) -> list:
+        """Kernels materializing the op's tensor operands, then the op on the host."""
+        tensors = [v for v in op.operands if not v.type.is_scalar]
+        items = [self.materialize(v) for v in dict.fromkeys(tensors) if v not in self.slots]
+        slots = tuple(None if v.type.is_scalar else self.slots[v] for v in op.operands)
+        return [*items, HostTensor(op, slots, self._new_scratch(op.results[0]))]
 
     def _untransposed(self, v: Value) -> Value:
         while v not in self.slots and self.defs[v].opcode == "transpose":
@@ -412,14 +519,17 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
     """Run a solver on `device` (`cuda.CupyDevice`, or `emulate.EmulatedDevice` on the CPU):
     `args` as the solver function's parameters, tensors as contiguous device arrays. Returns
     its results as the NumPy interpreter does, tensors as device arrays."""
-    from optc.backends.numpy.rules import RULES
+    from optc.backends.numpy.rules import RULES, run_time_error
     from optc.backends.numpy.rules import _check_bounds as check_bounds
 
     fn = schedule.fn
-    dims = {
-        name: int(args[p] if axis is None else args[p].shape[axis])
-        for name, (p, axis) in schedule.dims.items()
-    }
+    dims = {}
+    for name, spec in schedule.dims.items():  # a HostDim's dimension: 0 until evaluated
+        if spec is None:
+            dims[name] = 0
+        else:
+            p, axis = spec
+            dims[name] = int(args[p] if axis is None else args[p].shape[axis])
     env: dict[Value, object] = {}
     allocated = device.scratch(schedule.scratch, dims)
     binding: dict = {("scratch", j): a for j, a in enumerate(allocated)}
@@ -537,10 +647,42 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
             value = device.read(binding[item.slot], flat)
             env[op.results[0]] = np.dtype(NUMPY_NAMES[op.results[0].type.dtype]).type(value)
 
+    def shape_of(v: Value) -> tuple:
+        return tuple(dims[d] if isinstance(d, str) else d for d in v.type.shape)
+
+    def host_dim(item: HostDim) -> None:
+        value = int(env[item.hi]) - (0 if item.lo is None else int(env[item.lo]))
+        if value < 0:  # an index's bounds are checked before: a size operand, the rule's error
+            op = item.op
+            try:
+                RULES[op.opcode](op, *[env[v] for v in op.operands])
+            except (IndexError, ValueError, np.linalg.LinAlgError, OverflowError) as err:
+                raise run_time_error(op, str(err)) from None
+        dims[item.name] = value
+
+    def host_tensor(item: HostTensor) -> None:
+        """The operands copied to the host, the NumPy rule, the result copied to the device."""
+        op, r = item.op, item.op.results[0]
+        values = [
+            env[v]
+            if slot is None
+            else device.to_host(binding[slot], numel(v.type.shape, dims)).reshape(shape_of(v))
+            for v, slot in zip(op.operands, item.slots)
+        ]
+        try:
+            value = RULES[op.opcode](op, *values)
+        except (IndexError, ValueError, np.linalg.LinAlgError, OverflowError) as err:
+            raise run_time_error(op, str(err)) from None
+        device.write(binding[item.out], np.asarray(value, NUMPY_NAMES[r.type.dtype]).reshape(-1))
+
     def execute(items, outermost: bool) -> None:
         for item in items:
             if isinstance(item, HostOp):
                 host(item.op)
+            elif isinstance(item, HostTensor):
+                host_tensor(item)
+            elif isinstance(item, HostDim):
+                host_dim(item)
             elif isinstance(item, HostIndex):
                 index(item)
             elif isinstance(item, HostCompute):
@@ -557,6 +699,6 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
         if v.type.is_scalar or v in env:
             out.append(env[v])
         else:
-            shape = tuple(dims[d] if isinstance(d, str) else d for d in v.type.shape)
-            out.append(binding[schedule.results[v]].reshape(shape))
+            size = numel(v.type.shape, dims)  # a buffer of a dynamic dimension is longer
+            out.append(binding[schedule.results[v]][:size].reshape(shape_of(v)))
     return out

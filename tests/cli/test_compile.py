@@ -93,12 +93,6 @@ def test_emit_mlir_stages(optc):
     assert ptx.code == 0 and ".target sm_80" in ptx.out
 
 
-def test_ptx_is_for_optimizers(optc):
-    res = optc("compile", "cg", "--emit", "ptx")
-    assert res.code == 1
-    assert "--emit ptx shows an optimizer's GPU kernel" in res.err
-
-
 def test_emit_llvm_shows_the_vectorized_multi_tensor_kernel(optc):
     res = optc("compile", "adam", "--emit", "llvm", "--dtype", "f32")
     assert res.code == 0

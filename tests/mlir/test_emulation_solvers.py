@@ -151,3 +151,101 @@ def test_an_index_out_of_range_is_the_numpy_error(i, j):
         run_solver(schedule, EmulatedDevice(schedule), args)
     assert str(gpu_error.value) == str(numpy_error.value)
     assert "out of range" in str(gpu_error.value)
+
+
+def _host_steps(A, seed=3, k=4):
+    compiled = compile_source(str(EDGE_CASES), "host_steps", "solver", "f64")
+    fn = compiled.function()
+    rng = np.random.default_rng(4)
+    n = A.shape[0]
+    inputs = {"A": A, "B": rng.standard_normal((n, 2)), "b": rng.standard_normal(n)}
+    return compiled, fn, bind_inputs(fn, {**inputs, "seed": seed, "k": k}, "host_steps")
+
+
+def test_solve_and_random_subset_run_on_the_host_as_numpy():
+    """`solve` and `random_subset` are host steps (operands copied back, the NumPy rule, the
+    result copied to a device buffer): the same LAPACK and the same shuffle, so equal bit for
+    bit; in a loop, the result buffer ping-pongs like a kernel's."""
+    from optc.backends.mlir.emulate import EmulatedDevice
+    from optc.backends.mlir.solver_kernels import HostTensor, run_solver
+
+    A = np.random.default_rng(5).standard_normal((7, 7)) + 3 * np.eye(7)
+    compiled, fn, args = _host_steps(A)
+    schedule = emit_gpu_module(compiled.module)
+    host = [item.op.opcode for item in _walk(schedule.items) if isinstance(item, HostTensor)]
+    assert sorted(host) == ["random_subset", "random_subset", "solve", "solve", "solve"]
+    actual = run_solver(schedule, EmulatedDevice(schedule, block=2, max_blocks=2), args)
+    expected = get_backend("numpy").compile(compiled.module).run(fn.name, args)
+    for k, (a, e) in enumerate(zip(actual, expected)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(e), err_msg=f"result {k}")
+    picked = actual[3].tolist()
+    assert len(set(picked)) == 4 and set(picked) <= set(range(7))
+
+
+def _walk(items):
+    from optc.backends.mlir.solver_kernels import HostLoop
+
+    for item in items:
+        yield from _walk(item.body) if isinstance(item, HostLoop) else (item,)
+
+
+@pytest.mark.parametrize(
+    "A, seed, k, what",
+    [
+        (np.zeros((4, 4)), 3, 2, "singular"),  # solve: a zero pivot
+        (np.eye(4), 3, 5, "cannot choose k = 5"),  # random_subset: k > n
+    ],
+)
+def test_host_step_errors_are_the_numpy_errors(A, seed, k, what):
+    from optc.backends.mlir.emulate import EmulatedDevice
+    from optc.backends.mlir.solver_kernels import run_solver
+
+    from optc.errors import OptcError
+
+    compiled, fn, args = _host_steps(A, seed, k)
+    with pytest.raises(OptcError) as numpy_error:
+        get_backend("numpy").compile(compiled.module).run(fn.name, args)
+    schedule = emit_gpu_module(compiled.module)
+    with pytest.raises(OptcError) as gpu_error:
+        run_solver(schedule, EmulatedDevice(schedule), args)
+    assert str(gpu_error.value) == str(numpy_error.value)
+    assert what in str(gpu_error.value)
+
+
+@pytest.mark.parametrize("bs", [1, 2, 3, 7, 9])
+def test_slices_of_run_time_lengths_match_numpy(bs):
+    """Block slices (`g[lo:hi]`, `A[:, lo:hi]`, `G[lo:hi, lo:hi]`, `M[r:m, lo:hi]`) whose
+    lengths are evaluated on the host before each launch, with scratch buffers sized by the
+    sliced axis; blocks of bs over n = 7 (a shorter last block, one block of all, bs > n)."""
+    from optc.backends.mlir.emulate import EmulatedDevice
+    from optc.backends.mlir.solver_kernels import HostDim, run_solver
+
+    compiled = compile_source(str(EDGE_CASES), "slices", "solver", "f64")
+    fn = compiled.function()
+    rng = np.random.default_rng(bs)
+    inputs = {"x": rng.standard_normal(7), "M": rng.standard_normal((9, 7)), "bs": bs}
+    args = bind_inputs(fn, inputs, "slices")
+    schedule = emit_gpu_module(compiled.module)
+    assert {i.name for i in _walk(schedule.items) if isinstance(i, HostDim)} >= {"hi-lo", "m-r"}
+    actual = run_solver(schedule, EmulatedDevice(schedule, block=2, max_blocks=2), args)
+    expected = get_backend("numpy").compile(compiled.module).run(fn.name, args)
+    for k, (a, e) in enumerate(zip(actual, expected)):
+        _close(a, e, 1e-12, f"result {k}")
+
+
+def test_a_slice_out_of_range_is_the_numpy_error():
+    from optc.backends.mlir.emulate import EmulatedDevice
+    from optc.backends.mlir.solver_kernels import run_solver
+
+    from optc.errors import OptcError
+
+    compiled = compile_source(str(EDGE_CASES), "slices", "solver", "f64")
+    fn = compiled.function()
+    args = bind_inputs(fn, {"x": np.ones(7), "M": np.ones((2, 7)), "bs": 3}, "slices")
+    with pytest.raises(OptcError) as numpy_error:  # M[lo:hi, lo:hi] with 2 rows
+        get_backend("numpy").compile(compiled.module).run(fn.name, args)
+    schedule = emit_gpu_module(compiled.module)
+    with pytest.raises(OptcError) as gpu_error:
+        run_solver(schedule, EmulatedDevice(schedule), args)
+    assert str(gpu_error.value) == str(numpy_error.value)
+    assert "out of range" in str(gpu_error.value)

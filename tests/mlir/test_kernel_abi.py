@@ -104,3 +104,35 @@ def _wrap(init):
         _recording(self)
 
     return wrapped
+
+
+@pytest.mark.parametrize("source", ["gpu_mezo.opt", "gpu_draws.opt"])
+def test_random_optimizer_launches_match_the_ptx_parameters(source, monkeypatch):
+    """User optimizers drawing random numbers (the seed a host i64 scalar, `t` the counter)."""
+    from pathlib import Path
+
+    from optc.backends.mlir import emulate
+
+    monkeypatch.setattr(emulate.EmulatedDevice, "__init__", _wrap(emulate.EmulatedDevice.__init__))
+    path = str(Path(__file__).parent / source)
+    text = ptx(compile_source(path, None, None, "f32").module, "sm_90")
+    _, _, device = emulate_vs_numpy(path, emit_gpu_module, (60,), {}, 2, 8, 2)
+    assert _check(device, text) == set(_params(text))
+
+
+def test_slice_solver_launches_match_the_ptx_parameters():
+    """Dimensions evaluated on the host (`hi-lo`) are i64 arguments like the inputs'."""
+    from pathlib import Path
+
+    from optc.backends.mlir.emulate import EmulatedDevice
+    from optc.backends.mlir.solver_kernels import run_solver
+
+    compiled = compile_source(str(Path(__file__).parent / "gpu_edge_cases.opt"), "slices", "solver")
+    rng = np.random.default_rng(0)
+    inputs = {"x": rng.standard_normal(7), "M": rng.standard_normal((9, 7)), "bs": 3}
+    args = bind_inputs(compiled.function(), inputs, "slices")
+    schedule = emit_gpu_module(compiled.module)
+    device = _recording(EmulatedDevice(schedule, block=4, max_blocks=2))
+    run_solver(schedule, device, args)
+    text = ptx(compiled.module, "sm_80")
+    assert _check(device, text) == set(_params(text))
