@@ -34,6 +34,7 @@ from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, symbol
 from optc.backends.mlir.kernel_text import INLINE, KernelEmitter, check_broadcast, read_operands
 from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel, step_targets
 from optc.backends.mlir.launch import GPUStep, Launch, Loop
+from optc.backends.mlir.plans import ScratchPlan
 from optc.ir.core import Function, Module, Op, Value
 from optc.ir.ops import OPS
 
@@ -78,7 +79,7 @@ def _written(spec: tuple) -> Value | None:
     return None if kind == "update" else details[0].results[0]
 
 
-class _Plan:
+class _Plan(ScratchPlan):
     """Walks a step: which values live in buffers (`slots`), the kernels (`specs`: name, kind,
     details, shape) and the schedule."""
 
@@ -153,7 +154,7 @@ class _Plan:
                 for v in op.operands:
                     base = self._untransposed(v)
                     if base not in self.slots:
-                        items.append(self._materialize(base))
+                        items.append(self.materialize(base))
                 items.append(self._kernel("matmul", (op, self._new_scratch(r)), r.type.shape))
             elif category == "elementwise":
                 check_broadcast(op)
@@ -174,29 +175,14 @@ class _Plan:
             if isinstance(d, str) and d not in self.dims:
                 raise UnsupportedOp(f"the dimension `{d}` is not a parameter's", op.loc)
 
-    def _untransposed(self, v: Value) -> Value:
-        """What a matmul operand is a transpose of (itself if it is none): matmuls read it from a
-        buffer, at transposed indices, rather than recompute it per use."""
-        while v not in self.slots and self.defs[v].opcode == "transpose":
-            v = self.defs[v].operands[0]
-        return v
-
-    def _new_scratch(self, v: Value) -> tuple:
-        self.scratch.append((v.type.dtype, v.type.shape))
-        self.slots[v] = ("scratch", len(self.scratch) - 1)
-        return self.slots[v]
-
-    def _materialize(self, v: Value) -> Launch:
-        """A kernel writing `v` into a new scratch buffer."""
-        before = dict(self.slots)  # the kernel computes v: it must not read v's own buffer
-        return self._kernel("map", ((v, self._new_scratch(v)),), v.type.shape, slots=before)
-
     def _kernel(self, kind: str, details, shape: tuple, resets: tuple = (), slots=None) -> Launch:
         """A kernel reading the buffers materialized so far (`slots`)."""
         name = f"{self.base}_{len(self.specs)}_{kind}"
         slots = dict(self.slots) if slots is None else slots
         self.specs.append((name, kind, details, shape, slots, dict(self.defs)))
         return Launch(name, shape, resets)
+
+    _launch = _kernel
 
     def _loop(self, op: Op) -> list:
         """A loop run by the host (after kernels materializing its initial values): counted,
@@ -212,7 +198,7 @@ class _Plan:
         ):
             raise UnsupportedOp("a GPU loop carries tensors only (no counters or flags)", op.loc)
         bounds = (self._host(start, op), self._host(stop, op))
-        items = [self._materialize(v) for v in inits if v not in self.slots]
+        items = [self.materialize(v) for v in inits if v not in self.slots]
         index, self.loops = self.loops, self.loops + 1
         self.slots[counter] = ("loop", index)
         for arg in args:
@@ -222,7 +208,7 @@ class _Plan:
         carried = []
         for arg, init, out in zip(args, inits, body.results):
             if out not in self.slots:
-                body_items.append(self._materialize(out))
+                body_items.append(self.materialize(out))
             if self.slots[out][0] != "scratch":
                 raise UnsupportedOp("a GPU loop must compute its carried tensors", op.loc)
             self.scratch.append((out.type.dtype, out.type.shape))

@@ -56,6 +56,7 @@ from optc.backends.mlir.kernel_text import (
 )
 from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel
 from optc.backends.mlir.launch import numel
+from optc.backends.mlir.plans import ScratchPlan
 from optc.ir.core import Function, Module, Op, Value
 from optc.ir.ops import OPS, slice_dim
 from optc.ir.types import NUMPY_NAMES, TensorType
@@ -212,7 +213,7 @@ def _flatten(items):
             yield item
 
 
-class _SolverPlan:
+class _SolverPlan(ScratchPlan):
     """Walks a solver: buffers (`slots`), kernels (`specs`, in the order of their calls)."""
 
     def __init__(self, module: Module, fn: Function, path):
@@ -434,21 +435,6 @@ class _SolverPlan:
         slots = tuple(None if v.type.is_scalar else self.slots[v] for v in op.operands)
         return [*items, HostTensor(op, slots, self._new_scratch(op.results[0]))]
 
-    def _untransposed(self, v: Value) -> Value:
-        while v not in self.slots and self.defs[v].opcode == "transpose":
-            v = self.defs[v].operands[0]
-        return v
-
-    def _new_scratch(self, v: Value) -> tuple:
-        self.scratch.append((v.type.dtype, v.type.shape))
-        self.slots[v] = ("scratch", len(self.scratch) - 1)
-        return self.slots[v]
-
-    def materialize(self, v: Value) -> KernelCall:
-        """A kernel writing `v` into a new scratch buffer."""
-        before = dict(self.slots)
-        return self._call("map", ((v, self._new_scratch(v)),), v.type.shape, slots=before)
-
     def _call(
         self, kind, details, shape, resets=(), reads=(), slots=None, counter=None
     ) -> KernelCall:
@@ -480,6 +466,8 @@ class _SolverPlan:
         hosts = [("host", v) for v in scalar_roots(kind, details, slots, defs)]
         signature = (*(("dim", d) for d in self.dims), *sorted(buffers, key=str), *hosts)
         return KernelCall(name, shape, signature, resets, reads, counter)
+
+    _launch = _call
 
     def _loop(self, op: Op) -> list:
         """A loop run by the host (after kernels materializing its initial tensors); its
