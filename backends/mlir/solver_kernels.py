@@ -508,7 +508,7 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
     `args` as the solver function's parameters, tensors as contiguous device arrays. Returns
     its results as the NumPy interpreter does, tensors as device arrays."""
     from optc.backends.numpy.rules import RULES, run_time_error
-    from optc.backends.numpy.rules import _check_bounds as check_bounds
+    from optc.backends.numpy.rules import check_bounds
 
     fn = schedule.fn
     dims = {}

@@ -189,7 +189,7 @@ def index_tuple(spec: str, indices) -> tuple:
     return tuple(out)
 
 
-def _check_bounds(x, spec: str, indices) -> None:
+def check_bounds(x, spec: str, indices) -> None:
     """An index must lie in [-n, n); a slice `lo:hi` must satisfy 0 <= lo <= hi <= n.
 
     NumPy would clip a slice silently, but the slice's IR type says it has `hi - lo` elements,
@@ -211,13 +211,13 @@ def _check_bounds(x, spec: str, indices) -> None:
 
 @rule("index")
 def _index(op, x, *indices):
-    _check_bounds(x, op.attrs["spec"], indices)
+    check_bounds(x, op.attrs["spec"], indices)
     return _result(op, np.asarray(x)[index_tuple(op.attrs["spec"], indices)])
 
 
 @rule("setindex")
 def _setindex(op, x, v, *indices):
-    _check_bounds(x, op.attrs["spec"], indices)
+    check_bounds(x, op.attrs["spec"], indices)
     y = np.array(x, copy=True)
     y[index_tuple(op.attrs["spec"], indices)] = v
     return y
