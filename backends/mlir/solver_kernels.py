@@ -560,10 +560,13 @@ def run_solver(schedule: SolverSchedule, device, args: list, progress=None) -> l
             env[op.results[0]] = np.int64(dims[d] if isinstance(d, str) else d)
         elif op.opcode == "numel":
             env[op.results[0]] = np.int64(numel(op.operands[0].type.shape, dims))
-        elif not op.results:  # a `require`: raises the run-time error when it fails
-            RULES[op.opcode](op, *[env[v] for v in op.operands])
-        else:
-            env[op.results[0]] = RULES[op.opcode](op, *[env[v] for v in op.operands])
+        else:  # the NumPy rule, failing as the NumPy backend does (a `require`, an int power, ...)
+            try:
+                value = RULES[op.opcode](op, *[env[v] for v in op.operands])
+            except (IndexError, ValueError, np.linalg.LinAlgError, OverflowError) as err:
+                raise run_time_error(op, str(err)) from None
+            if op.results:
+                env[op.results[0]] = value
 
     def loop(item: HostLoop, outermost: bool) -> None:
         """The NumPy interpreter's loop semantics, with the carried tensors in buffers."""

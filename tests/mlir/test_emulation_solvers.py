@@ -249,3 +249,25 @@ def test_a_slice_out_of_range_is_the_numpy_error():
         run_solver(schedule, EmulatedDevice(schedule), args)
     assert str(gpu_error.value) == str(numpy_error.value)
     assert "out of range" in str(gpu_error.value)
+
+
+@pytest.mark.parametrize("inputs", [{"bs": 0}, {"rule": 7}], ids=["bs", "rule"])
+def test_a_failed_require_is_the_numpy_error(inputs):
+    """A stdlib precondition evaluated on the host of the GPU schedule fails with the
+    user's message at the `require` line, as on the NumPy backend."""
+    from optc.backends.mlir.emulate import EmulatedDevice
+    from optc.backends.mlir.solver_kernels import run_solver
+
+    from optc.errors import OptcError
+
+    compiled = compile_source("bcd_least_squares", None, "solver", "f64")
+    fn = compiled.function()
+    rng = np.random.default_rng(0)
+    args = bind_inputs(fn, {"A": rng.standard_normal((8, 4)), "b": rng.standard_normal(8), **inputs}, "bcd")
+    with pytest.raises(OptcError) as numpy_error:
+        get_backend("numpy").compile(compiled.module).run(fn.name, args)
+    schedule = emit_gpu_module(compiled.module)
+    with pytest.raises(OptcError) as gpu_error:
+        run_solver(schedule, EmulatedDevice(schedule), args)
+    assert str(gpu_error.value) == str(numpy_error.value)
+    assert "requirement `" in str(gpu_error.value) and gpu_error.value.span is not None
