@@ -1,4 +1,4 @@
-"""The MLIR lowering rule of `loop`: `scf.while` for loops with `until`, `scf.for` for counted ones.
+"""The MLIR lowering rule of `loop`: an `scf.while` that also stops once a run-time check failed.
 
     %x_1, %iters, %conv, %obj = loop %lo, %hi, %x {until=true, trace_dtypes=["f64"]} (%k, %x_2) {
       ...
@@ -19,8 +19,11 @@ becomes (tensors carried in buffers, scalars and trace buffers as loop-carried v
       scf.yield %k_plus_1, %t_grown, %cond : ...
     }
 
-The number of iterations is the final k minus lo; `converged` is the last `until` condition (or
-true for a loop without one). A next value that views one of the carried buffers (`x' = y`) is
+A counted loop (no `until`) has no %stop. The body after an op with a check runs under `scf.if`
+on the status (`FunctionEmitter.block`): when a check fails the iteration yields its arguments
+unchanged and the condition ends the loop, so no later iteration or progress call runs (an
+enclosing loop's body skips the rest, and that loop ends too). The number of iterations is the
+final k minus lo; `converged` is the last `until` condition (or true for a loop without one). A next value that views one of the carried buffers (`x' = y`) is
 copied aside first, so the copies into the carried buffers never overwrite what they read.
 """
 
