@@ -17,10 +17,14 @@ A tensor argument is a `memref<?x…xT, strided<[?,…], offset: ?>>` (any-shape
 flat), a scalar argument is passed by value. Tensor results are fresh buffers that the caller
 frees. Then comes a status: 0, or 1 + the index of the failed run-time check in
 `Emitted.sites`, so the caller can report the user's line; and the check's details (the index
-and the length of `index 4 is out of range for axis 0 of length 4`, NumPy's wording). After a
-failed check the code goes on with safe values (empty views, clamped indices) and `until`
-loops stop, so nothing reads out of bounds. `%report` exists when the function has a loop: when true, each iteration of an
-outermost loop calls `optc_progress_<N>(iteration, max_iterations, trace values as f64...)`.
+and the length of `index 4 is out of range for axis 0 of length 4`, NumPy's wording). A failed
+check stops the work at once, as NumPy's exception does: the rest of the block after an op with
+a check runs under `scf.if` on the status (see `FunctionEmitter.block`), and every loop tests
+the status before each iteration, so the function returns without running later iterations or
+progress calls. The op that failed still yields safe values (empty views, clamped indices), so
+nothing reads out of bounds. `%report` exists when the function has a loop: when true, each
+iteration of an outermost loop calls `optc_progress_<N>(iteration, max_iterations, trace
+values as f64...)`.
 
 An optimizer whose step is elementwise also gets `@optc_<step>_inplace`, which updates the
 parameter and states in place (see `kernels.py`).
@@ -35,16 +39,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from optc.backends.mlir.text import (
     FunctionText,
     buffer_type,
+    literal,
     location,
     scalar_type,
     view_alias,
     view_type,
 )
-from optc.ir.core import Block, Function, Module, Op, Value
+from optc.ir.core import Function, Module, Op, Value
 from optc.ir.graph import free_values, internal_uses, shape_key, static_one, use_counts
 from optc.ir.ops import OPS
 
@@ -205,6 +211,7 @@ class FunctionEmitter:
         self.env: dict[Value, Scalar | Tensor] = {}
         self.scopes: list[list[Tensor]] = [[]]
         self.depth = 0  # loop nesting
+        self.level = 0  # the index in `scopes` of the function's or the loop iteration's scope
         self.uses = use_counts(fn.body)
         self.status: str | None = None
         self.details: str | None = None
@@ -237,16 +244,31 @@ class FunctionEmitter:
         self.status = t.op("memref.alloca() : memref<i32>", "status")
         t.line(f"memref.store {t.const('0', 'i32')}, {self.status}[] : memref<i32>")
         self.details = t.op(f"memref.alloca() : memref<{DETAILS}xi64>", "details")
-        self.block(fn.body.ops)
+        result_slots = [result_slot(v) for v in fn.body.results]
+        types = [slot_type(s) for s in result_slots]
+
+        def finish() -> list[str]:
+            t.loc = self.module.loc(fn)
+            return self.results(fn.body.results)
+
+        def skipped() -> list[str]:  # a check failed: the caller reads only the status
+            t.loc = self.module.loc(fn)
+            return [
+                t.const(literal(0, s.dtype))
+                if s.rank is None
+                else self.alloc([t.index(0)] * s.rank, s.dtype, scope=False).name
+                for s in result_slots
+            ]
+
+        values = self.block(fn.body.ops, finish, types, skipped)
         t.loc = self.module.loc(fn)
-        values, types, result_slots = self.results(fn.body.results)
         code = t.op(f"memref.load {self.status}[] : memref<i32>")
         details = [
             t.op(f"memref.load {self.details}[{t.index(k)}] : memref<{DETAILS}xi64>")
             for k in range(DETAILS)
         ]
         self.end_scope()
-        types += ["i32"] + ["i64"] * DETAILS
+        types = types + ["i32"] + ["i64"] * DETAILS
         t.line(f"return {', '.join(values + [code] + details)} : {', '.join(types)}")
         self.abi = FunctionABI(
             fn.name, self.symbol, tuple(slots), tuple(result_slots), self.report is not None
@@ -257,30 +279,41 @@ class FunctionEmitter:
         )
         return [header, *t.lines(), f"  }} {t.loc}".rstrip()]
 
-    def results(self, values: tuple[Value, ...]) -> tuple[list[str], list[str], list[Slot]]:
-        """Names, types and slots of the returned values; each tensor gets a buffer of its own."""
-        names, types, slots = [], [], []
+    def results(self, values: tuple[Value, ...]) -> list[str]:
+        """The returned values; each tensor gets a buffer of its own, which the caller frees."""
+        names = []
         returned: set[int] = set()
         for v in values:
             x = self.env[v]
             if isinstance(x, Scalar):
                 names.append(x.name)
-                types.append(scalar_type(x.dtype))
-                slots.append(Slot(x.dtype, None))
                 continue
-            owned = any(x is y for y in self.scopes[0])
+            owned = self.owner(x) is not None
             out = x if x.fresh and owned and id(x) not in returned else self.copy(x)
             returned.add(id(out))
-            self.scopes[0] = [y for y in self.scopes[0] if y is not out]
+            scope = self.owner(out)
+            scope.remove(out)
             names.append(out.name)
-            types.append(out.type)
-            slots.append(Slot(x.dtype, x.rank, v.type.shape is None))
-        return names, types, slots
+        return names
 
     # ---------------------------------------------------------------- blocks and ops
 
-    def block(self, ops: tuple[Op, ...]) -> None:
-        """Emit a block's ops, fusing runs of elementwise tensor ops of one shape into loops."""
+    def block(
+        self,
+        ops: tuple[Op, ...],
+        finish: Callable[[], list[str]],
+        types: list[str],
+        skipped: Callable[[], list[str]],
+    ) -> list[str]:
+        """Emit a block's ops, fusing runs of elementwise tensor ops of one shape into loops,
+        then `finish()`, which returns the block's yields (of `types`).
+
+        After an op whose lowering has a run-time check (a loop whose body has one included),
+        the rest of the block and `finish` are emitted under `scf.if` on the status, with
+        `skipped()`'s yields when a check failed: a failed check skips the rest of the block,
+        as NumPy's exception does, and the loops around it stop before their next iteration.
+        Constant-time scalar ops and views right after a check are emitted before the `scf.if`
+        (they read safe values), so that a run of checks (`require`s, `x[j]`s) shares one."""
         groups: dict[tuple, list[Op]] = {}
         member: dict[Value, tuple] = {}
 
@@ -290,7 +323,7 @@ class FunctionEmitter:
                 member.pop(op.results[0], None)
             self.fused(group)
 
-        for op in ops:
+        def place(op: Op) -> None:
             elementwise = OPS[op.opcode].category == "elementwise" if op.opcode in OPS else False
             tensor_result = elementwise and not op.results[0].type.is_scalar
             key = shape_key(op.results[0].type) if tensor_result else None
@@ -301,15 +334,54 @@ class FunctionEmitter:
             if tensor_result:
                 groups.setdefault(key, []).append(op)
                 member[op.results[0]] = key
-                continue
+                return
             for region in op.regions:  # a loop reading an open group's value needs it stored
                 for v in free_values(region):
                     k = member.get(v)
                     if k is not None and k in groups:
                         flush(k)
             self.op(op)
-        for key in list(groups):
-            flush(key)
+
+        def rest(start: int) -> list[str]:
+            checked = False  # an op emitted since the last guard has a check
+            for i in range(start, len(ops)):
+                if checked and not constant_time(ops[i]):
+                    return self.unless_failed(partial(rest, i), types, skipped)
+                checks = len(self.module.sites)
+                place(ops[i])
+                checked = checked or len(self.module.sites) > checks
+            if checked:
+                return self.unless_failed(partial(rest, len(ops)), types, skipped)
+            for key in list(groups):
+                flush(key)
+            return finish()
+
+        return rest(0)
+
+    def unless_failed(
+        self, then: Callable[[], list[str]], types: list[str], skipped: Callable[[], list[str]]
+    ) -> list[str]:
+        """`scf.if` (status is 0) running `then` in a scope of its own, else `skipped`. A
+        buffer of an enclosing scope that `then` hands on (a returned result) is freed in the
+        else branch, which does not hand it on."""
+        t = self.t
+        code = t.op(f"memref.load {self.status}[] : memref<i32>")
+        ok = t.op(f"arith.cmpi eq, {code}, {t.const('0', 'i32')} : i32")
+        outer = [x for scope in self.scopes for x in scope]
+        self.scopes.append([])
+
+        def taken() -> list[str]:
+            out = then()
+            self.end_scope()
+            return out
+
+        def failed() -> list[str]:
+            for x in outer:
+                if self.owner(x) is None:
+                    t.line(f"memref.dealloc {x.name} : {x.type}")
+            return skipped()
+
+        return t.if_(ok, taken, failed, types)
 
     def rule(self, op: Op) -> Callable:
         from optc.backends.mlir.rules import RULES, UNSUPPORTED
@@ -417,13 +489,23 @@ class FunctionEmitter:
 
     # ---------------------------------------------------------------- helpers for the rules
 
-    def alloc(self, dims: list[str], dtype: str, hint: str = "") -> Tensor:
-        """A fresh buffer owned by the current scope."""
+    def alloc(self, dims: list[str], dtype: str, hint: str = "", scope: bool = True) -> Tensor:
+        """A fresh buffer owned by the current scope (by no scope: `scope=False`)."""
         bt = buffer_type(dtype, len(dims))
         name = self.t.op(f"memref.alloc({', '.join(dims)}) : {bt}", hint)
         tensor = Tensor(name, bt, dtype, list(dims), name, fresh=True)
-        self.scopes[-1].append(tensor)
+        if scope:
+            self.scopes[-1].append(tensor)
         return tensor
+
+    def level_scopes(self):
+        """The buffers of the current loop level (the function's or the iteration's scope and
+        the `unless_failed` scopes inside it): they live until the level ends."""
+        return [x for scope in self.scopes[self.level :] for x in scope]
+
+    def owner(self, x: Tensor) -> list[Tensor] | None:
+        """The scope that frees `x`, if any."""
+        return next((s for s in self.scopes if any(x is y for y in s)), None)
 
     def end_scope(self) -> None:
         """Free the buffers of the innermost scope."""
@@ -508,11 +590,35 @@ class FunctionEmitter:
 # ---------------------------------------------------------------- analysis helpers
 
 
+def result_slot(v: Value) -> Slot:
+    """The slot of a returned value (an any-shape tensor comes back flat)."""
+    if v.type.is_scalar:
+        return Slot(v.type.dtype, None)
+    shape = v.type.shape
+    return Slot(v.type.dtype, 1 if shape is None else len(shape), shape is None)
+
+
+def slot_type(s: Slot) -> str:
+    """The MLIR type of a returned value: a scalar, or a fresh buffer."""
+    return scalar_type(s.dtype) if s.rank is None else buffer_type(s.dtype, s.rank)
+
+
 def operand_dtype(op: Op) -> str:
     """The dtype an elementwise rule works in (the operands'; `select`'s values')."""
     if op.opcode == "select":
         return op.operands[1].type.dtype
     return op.operands[0].type.dtype if op.operands else op.results[0].type.dtype
+
+
+def constant_time(op: Op) -> bool:
+    """Whether an op's lowering takes constant time: a scalar op, a check, an element read or
+    a view. Such an op may run after a failed check (its rule keeps the values safe)."""
+    if op.regions or op.opcode not in OPS:
+        return False
+    category = OPS[op.opcode].category
+    if op.opcode in ("index", "dimsize", "numel", "check", "const"):
+        return True
+    return category == "elementwise" and op.results[0].type.is_scalar
 
 
 def known_equal(a, b) -> bool:

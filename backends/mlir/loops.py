@@ -1,4 +1,4 @@
-"""The MLIR lowering rule of `loop`: `scf.while` for loops with `until`, `scf.for` for counted ones.
+"""The MLIR lowering rule of `loop`: an `scf.while` that also stops once a run-time check failed.
 
     %x_1, %iters, %conv, %obj = loop %lo, %hi, %x {until=true, trace_dtypes=["f64"]} (%k, %x_2) {
       ...
@@ -19,8 +19,11 @@ becomes (tensors carried in buffers, scalars and trace buffers as loop-carried v
       scf.yield %k_plus_1, %t_grown, %cond : ...
     }
 
-The number of iterations is the final k minus lo; `converged` is the last `until` condition (or
-true for a loop without one). A next value that views one of the carried buffers (`x' = y`) is
+A counted loop (no `until`) has no %stop. The body after an op with a check runs under `scf.if`
+on the status (`FunctionEmitter.block`): when a check fails the iteration yields its arguments
+unchanged and the condition ends the loop, so no later iteration or progress call runs (an
+enclosing loop's body skips the rest, and that loop ends too). The number of iterations is the
+final k minus lo; `converged` is the last `until` condition (or true for a loop without one). A next value that views one of the carried buffers (`x' = y`) is
 copied aside first, so the copies into the carried buffers never overwrite what they read.
 """
 
@@ -59,63 +62,66 @@ def _loop(fe, op: Op, lo: Scalar, hi: Scalar, *init):
         f"arith.maxsi {t.op(f'arith.subi {hi.name}, {lo.name} : i64')}, {zero(fe, 'i64')} : i64"
     )
 
-    def body(k: str, scalars: list[str], buffers: list[str]):
-        """One iteration: returns (next scalars, trace buffers, stop condition or None)."""
+    n_s, n_t = len(scalar_slots), len(traces)
+    types = [*scalar_types, *trace_types] + (["i1"] if layout.until else [])
+
+    def body(k: str, scalars: list[str], buffers: list[str]) -> list[str]:
+        """One iteration: the next scalars, trace buffers and (with `until`) stop condition."""
         fe.depth += 1
         fe.scopes.append([])
+        level, fe.level = fe.level, len(fe.scopes) - 1
         fe.env[region.args[0]] = Scalar(k, "i64")
         it = iter(scalars)
         for arg, slot in zip(region.args[1:], slots):
             fe.env[arg] = slot if isinstance(slot, Tensor) else Scalar(next(it), slot.dtype)
-        fe.block(region.ops)
+
+        def finish() -> list[str]:
+            t.loc = loc
+            yields = [fe.env[v] for v in region.results]
+            nexts, rest = yields[: layout.carried], yields[layout.carried :]
+            stop = [rest.pop(0).name] if layout.until else []
+            _store_nexts(fe, op, slots, nexts)
+            count = t.op(
+                f"arith.addi {t.op(f'arith.subi {k}, {lo.name} : i64')}, {one(fe, 'i64')} : i64"
+            )
+            grown = [
+                _append(fe, buf, dtype, count, value.name)
+                for buf, dtype, value in zip(buffers, trace_dtypes, rest)
+            ]
+            if outermost and fe.report is not None:
+                _report(fe, op, count, total, [convert(fe, v.name, v.dtype, "f64") for v in rest])
+            return [*(n.name for n in nexts if isinstance(n, Scalar)), *grown, *stop]
+
+        def skipped() -> list[str]:  # a check failed: the loop stops before the next iteration
+            return [*scalars, *buffers] + ([one(fe, "bool")] if layout.until else [])
+
+        out = fe.block(region.ops, finish, types, skipped)
         t.loc = loc
-        yields = [fe.env[v] for v in region.results]
-        nexts, rest = yields[: layout.carried], yields[layout.carried :]
-        stop = rest.pop(0).name if layout.until else None
-        _store_nexts(fe, op, slots, nexts)
-        count = t.op(
-            f"arith.addi {t.op(f'arith.subi {k}, {lo.name} : i64')}, {one(fe, 'i64')} : i64"
-        )
-        grown = [
-            _append(fe, buf, dtype, count, value.name)
-            for buf, dtype, value in zip(buffers, trace_dtypes, rest)
-        ]
-        if outermost and fe.report is not None:
-            _report(fe, op, count, total, [convert(fe, v.name, v.dtype, "f64") for v in rest])
         fe.end_scope()
-        fe.depth -= 1
-        return [n.name for n in nexts if isinstance(n, Scalar)], grown, stop
+        fe.depth, fe.level = fe.depth - 1, level
+        return out
 
-    n_s, n_t = len(scalar_slots), len(traces)
-    if layout.until:
-
-        def before(args):
-            more = t.op(f"arith.cmpi slt, {args[0]}, {hi.name} : i64")
+    # Counted loops are `scf.while` too: every loop stops once a run-time check has failed.
+    def before(args):
+        go = t.op(f"arith.cmpi slt, {args[0]}, {hi.name} : i64")
+        if layout.until:
             running = t.op(f"arith.xori {args[-1]}, {one(fe, 'bool')} : i1")
-            going = t.op(f"arith.andi {more}, {running} : i1")
-            status = t.op(f"memref.load {fe.status}[] : memref<i32>")
-            ok = t.op(f"arith.cmpi eq, {status}, {t.const('0', 'i32')} : i32")
-            return t.op(f"arith.andi {going}, {ok} : i1")
+            go = t.op(f"arith.andi {go}, {running} : i1")
+        status = t.op(f"memref.load {fe.status}[] : memref<i32>")
+        ok = t.op(f"arith.cmpi eq, {status}, {t.const('0', 'i32')} : i32")
+        return t.op(f"arith.andi {go}, {ok} : i1")
 
-        def after(args):
-            k = args[0]
-            scalars, grown, stop = body(k, args[1 : 1 + n_s], args[1 + n_s : 1 + n_s + n_t])
-            return [t.op(f"arith.addi {k}, {one(fe, 'i64')} : i64"), *scalars, *grown, stop]
+    def after(args):
+        k = args[0]
+        nexts = body(k, args[1 : 1 + n_s], args[1 + n_s : 1 + n_s + n_t])
+        return [t.op(f"arith.addi {k}, {one(fe, 'i64')} : i64"), *nexts]
 
-        inits = [lo.name, *(s.name for s in scalar_slots), *traces, zero(fe, "bool")]
-        out = t.while_(inits, ["i64", *scalar_types, *trace_types, "i1"], before, after)
-        iterations = t.op(f"arith.subi {out[0]}, {lo.name} : i64")
-        converged = out[-1]
-        out = out[1:-1]
-    else:
-
-        def step(iv, args):
-            scalars, grown, _ = body(fe.to_i64(iv), args[:n_s], args[n_s:])
-            return [*scalars, *grown]
-
-        inits = [*(s.name for s in scalar_slots), *traces]
-        out = t.for_(fe.to_index(lo), fe.to_index(hi), step, inits, [*scalar_types, *trace_types])
-        iterations, converged = total, one(fe, "bool")
+    inits = [lo.name, *(s.name for s in scalar_slots), *traces]
+    inits += [zero(fe, "bool")] if layout.until else []
+    out = t.while_(inits, ["i64", *types], before, after)
+    iterations = t.op(f"arith.subi {out[0]}, {lo.name} : i64")
+    converged = out[-1] if layout.until else one(fe, "bool")
+    out = out[1 : 1 + n_s + n_t]
     finals = iter(out[:n_s])
     results = [s if isinstance(s, Tensor) else Scalar(next(finals), s.dtype) for s in slots]
     results += [Scalar(iterations, "i64"), Scalar(converged, "bool")]
@@ -134,10 +140,10 @@ def _loop(fe, op: Op, lo: Scalar, hi: Scalar, *init):
 
 def _slot(fe, value: Value, x, hint: str):
     """The buffer that carries a tensor through the loop: its initial value itself when that is
-    a fresh buffer of this scope that nothing else reads, else a copy of it."""
+    a fresh buffer of this loop level that nothing else reads, else a copy of it."""
     if not isinstance(x, Tensor):
         return x
-    if x.fresh and fe.uses.get(value) == 1 and any(x is y for y in fe.scopes[-1]):
+    if x.fresh and fe.uses.get(value) == 1 and any(x is y for y in fe.level_scopes()):
         return x
     return fe.copy(x, hint)
 
@@ -213,4 +219,6 @@ def _report(fe, op: Op, count: str, total: str, values: list[str]) -> None:
         stopped = t.op(f"arith.cmpi ne, {answer}, {t.const('0', 'i32')} : i32")
         fe.fail_if(stopped, op, "the progress callback raised an exception")
 
-    t.if_(fe.report, call)
+    status = t.op(f"memref.load {fe.status}[] : memref<i32>")
+    ok = t.op(f"arith.cmpi eq, {status}, {t.const('0', 'i32')} : i32")
+    t.if_(t.op(f"arith.andi {fe.report}, {ok} : i1"), call)  # not after a failed check

@@ -258,8 +258,8 @@ def convert(fe, x: str, src: str, dst: str) -> str:
 @rule("check")
 def _check(fe, op: Op, ok):
     """`require`: record the check's status code (its message) when the condition is false.
-    Like the other run-time checks the code goes on (with the values it has); `until` loops
-    stop and the caller raises the first failure."""
+    As after any run-time check, the rest of the block is skipped and the loops stop (see
+    `FunctionEmitter.block`); the caller raises the first failure."""
     failed = fe.t.op(f"arith.xori {ok.name}, {one(fe, 'bool')} : i1")
     fe.fail_if(failed, op, format_template(op.attrs["message"]))
     return []

@@ -163,7 +163,8 @@ class NativeFunction:
             self.compiled.hook.current = (progress, self.trace_names)
             self.compiled.hook.error = None
         self.call(slots)
-        values = self._results(results, any_shape)
+        # After a failed check the tensor results are empty placeholders: freed, not reshaped.
+        values = self._results(results, None if results.status else any_shape)
         if abi.report and self.compiled.hook.error is not None:
             error, self.compiled.hook.error = self.compiled.hook.error, None
             raise error

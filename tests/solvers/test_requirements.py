@@ -86,8 +86,8 @@ CASES = [
     ("softmax_regression", "classes", {"lam": -1.0}, "lam, the regularization weight"),
     ("softmax_regression", "classes", {"lam": 1.0, "L0": 0.0}, "L0, the first Lipschitz estimate"),
 ]
-# The MLIR backend records a failed check and goes on with safe values (see backends/mlir/emit.py):
-# a few cases show that the require's failure is still the one reported.
+# The MLIR backend records a failed check in a status that every later statement and loop
+# tests (see backends/mlir/emit.py); a few cases show the require's failure is the one reported.
 MLIR_CASES = {("bcd_least_squares", "bs"), ("sinkhorn", "eps"), ("lbfgs_logistic", "mem")}
 PARAMS = [
     pytest.param(case, backend, id=f"{case[0]}-{'-'.join(f'{k}={v}' for k, v in case[2].items())}-{backend}")
