@@ -112,3 +112,24 @@ def test_logistic_without_regularization(backend):
                                               newton=newton, tol=1e-8)
         assert res.converged, (bs, rule, newton)
         check(res.x, w, 1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_logistic_gradient_blocks_with_dependent_columns(backend):
+    """lam = 0 and column 0 twice in block 0: M_B and H_BB are singular, but gradient steps
+    (newton = false) with a rule other than GSQ never solve with them (they did: the GSQ score
+    was computed for every rule). Both copies move alike from 0, so each carries half of
+    scikit-learn's coefficient on the data without the copy, and the objective is its minimum."""
+    A, b = load_diabetes(return_X_y=True)
+    labels = np.where(b > np.median(b), 1.0, -1.0)
+    w = LogisticRegression(C=np.inf, fit_intercept=False, tol=1e-12, max_iter=10**5).fit(A, labels).coef_[0]
+    doubled = np.column_stack([A[:, :1], A])
+    run = solver("bcd_logistic", backend)
+    res = run(A=doubled, y=labels, lam=0.0, bs=2, rule=2, newton=False, tol=1e-8)
+    assert res.converged
+    merged = np.concatenate([[res.x[0] + res.x[1]], res.x[2:]])
+    assert abs(res.x[0] - res.x[1]) <= 1e-12 * abs(res.x[0])
+    err = float(np.max(np.abs(merged - w)) / np.max(np.abs(w)))
+    assert err <= 1e-5, err
+    with pytest.raises(optc.OptcError, match=r"the matrix is singular"):  # GSQ needs M_B
+        run(A=doubled, y=labels, lam=0.0, bs=2, rule=4, newton=False, tol=1e-8)
