@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mpmath
 import numpy as np
 import pytest
 
 import optc
+from optc.backends.mlir import available as mlir_available
 
 torch = pytest.importorskip("torch")
+mpmath = pytest.importorskip("mpmath")  # a dependency of torch (through sympy)
 
 LOSSES = str(Path(__file__).with_name("losses.opt"))
 
 X = np.array([-100.0, -40.0, -17.5, -3.0, 0.0, 2.5, 17.5, 20.0, 37.0, 40.0, 80.0, 100.0])
-BACKENDS = ["numpy", "llvm"]
+BACKENDS = ["numpy", "llvm", *(["mlir"] if mlir_available() else [])]
 
 
 def _exact(x: float) -> float:
