@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from optc.dsl import ast
 from optc.dsl import ordering
+from optc.dsl.builtins import CONSTANTS, constant_value
 from optc.dsl.lower_expr import ExprLowerer, same_dims, transform_of, user_type
 from optc.dsl.program import Unit
 from optc.dsl.scope import Scope
@@ -51,26 +52,24 @@ def lower(unit: Unit, decl, dtype: str = "f64") -> Module:
 # ---------------------------------------------------------------- name analysis
 
 
+def name_nodes(node):
+    """The `Name` and `Primed` nodes anywhere inside an AST node, in source order."""
+    if isinstance(node, (ast.Name, ast.Primed)):
+        yield node
+    elif isinstance(node, tuple):
+        for x in node:
+            yield from name_nodes(x)
+    elif hasattr(node, "__dataclass_fields__"):
+        for field in node.__dataclass_fields__:
+            if field != "span":
+                yield from name_nodes(getattr(node, field))
+
+
 def names_read(node) -> tuple[set[str], set[str]]:
     """(plain names, primed names) read anywhere inside an AST node."""
-    plain: set[str] = set()
-    primed: set[str] = set()
-
-    def visit(n):
-        if isinstance(n, ast.Name):
-            plain.add(n.id)
-        elif isinstance(n, ast.Primed):
-            primed.add(n.id)
-        elif isinstance(n, tuple):
-            for x in n:
-                visit(x)
-        elif hasattr(n, "__dataclass_fields__"):
-            for field in n.__dataclass_fields__:
-                if field != "span":
-                    visit(getattr(n, field))
-
-    visit(node)
-    return plain, primed
+    nodes = list(name_nodes(node))
+    return ({n.id for n in nodes if isinstance(n, ast.Name)},
+            {n.id for n in nodes if isinstance(n, ast.Primed)})
 
 
 def _nested_returns(stmts) -> list:
@@ -162,8 +161,6 @@ class Lowerer(ExprLowerer):
 
     def literal_value(self, node):
         """The Python value of a default literal (number, bool, inf, -x)."""
-        from optc.dsl.builtins import CONSTANTS, constant_value
-
         if isinstance(node, (ast.Num, ast.Bool)):
             return node.value
         if isinstance(node, ast.Name) and node.id in CONSTANTS:
@@ -251,6 +248,8 @@ class Lowerer(ExprLowerer):
                 if target.primed:
                     raise OptcError(f"`{target.name}'` can only be defined inside a loop", target.span)
         self._check_unique(states + equations + traces, top, "top")
+        for stmt in requires:
+            self._check_top_require(stmt)
         # Requirements first: a bad input is reported before anything runs on it.
         for stmt in ordering.order(requires + states + equations, _defines, _reads):
             if isinstance(stmt, ast.Require):
@@ -291,6 +290,20 @@ class Lowerer(ExprLowerer):
             "traces": trace_names,
         }
         return Function(decl.name, self.b.finish(tuple(params), results), attrs, decl.span)
+
+    def _check_top_require(self, stmt: ast.Require) -> None:
+        """A solver's top-level `require` reads no state: it runs once, before the loop, so it
+        would check the state's initial value wherever it is written (line order does not matter),
+        never the result it seems to check when written after the loop."""
+        for node in name_nodes(stmt.cond):
+            if node.id in self.state_names:
+                raise OptcError(
+                    f"a top-level `require` cannot read the state `{node.id}`", node.span,
+                    ("a top-level `require` runs once, before the loop, wherever it is written: it "
+                     f"would check the initial value of `{node.id}`, not its final one",
+                     f"to check every iterate, put it inside the loop (reading `{node.id}'`); to check "
+                     "the result, test it after the call (`converged` says whether `until` held); to "
+                     f"check the initial value, require it of the expression `{node.id}` starts from"))
 
     def _returns(self, decl: ast.SolverDecl, ret: ast.Return, final: dict[str, Value]):
         """The returned values, evaluated after the loop on the states' final values."""
@@ -480,8 +493,10 @@ class Lowerer(ExprLowerer):
         k = Value(scalar("i64"), node.var)
         args = [Value(v.type, s) for s, v in zip(carried, init)]
         body = Scope(parent=outer, is_body=True)
-        if outer.lookup(node.var) is not None or node.var in self.state_names or node.var in self.dims:
-            what = outer.kind_of(node.var) or ("state" if node.var in self.state_names else "dimension")
+        if outer.lookup(node.var) is not None or node.var in self.state_names or node.var in self.dims \
+                or node.var in CONSTANTS:
+            what = outer.kind_of(node.var) or ("state" if node.var in self.state_names else
+                                               "dimension" if node.var in self.dims else "constant")
             raise OptcError(f"loop variable `{node.var}` is already defined (as a {what})", node.span)
         body.bind(node.var, k, "loop variable")
         for s in self.state_names:

@@ -203,6 +203,8 @@ class _ToAst(Transformer):
             raise OptcError("a `require` needs a message after its condition", self.sp(meta), (usage,))
         if not isinstance(message, Token):
             raise OptcError("the message of a `require` must be a string in double quotes", message.span, (usage,))
+        if not str(message)[1:-1].strip():
+            raise OptcError("the message of a `require` is empty", _span(self.file, message), (usage,))
         return ast.Require(self.sp(meta), cond, str(message)[1:-1])
 
     def equation(self, meta, items):
@@ -468,10 +470,21 @@ def _unexpected_token(file: SourceFile, err: UnexpectedToken) -> OptcError:
     prev = history[-1] if history else None
     accepted = _accepted(err)
     return (
-        _bracket_error(file, tok, span)
+        _escaped_quote(file, prev)
+        or _bracket_error(file, tok, span)
         or _misspelling(file, tok, prev, span, accepted)
         or _unexpected(file, tok, prev, span, accepted)
     )
+
+
+def _escaped_quote(file: SourceFile, prev: Token | None) -> OptcError | None:
+    """A string whose last character before its closing quote is a backslash, just before the
+    unexpected token: an escaped quote was meant, but strings have no escapes, so that quote
+    closed the string and the rest of the message became code."""
+    if prev is None or prev.type != "STRING" or not str(prev).endswith('\\"') or prev.end_pos is None:
+        return None
+    return OptcError('strings have no escapes: this `"` ends the string', Span(file, prev.end_pos - 1, prev.end_pos),
+                     ("a string cannot hold a `\"`; quote words inside it with `'` instead",))
 
 
 def _bracket_error(file: SourceFile, tok: Token, span: Span) -> OptcError | None:

@@ -328,7 +328,9 @@ def _adjoints(b: Builder, op: Op, g: Value, active: set[Value]):
         "log1p": lambda: e("div", g, e("add", a, c(1.0))),
         "expm1": lambda: e("mul", g, e("add", y, c(1.0))),
         "abs": lambda: e("mul", g, e("sign", a)),
-        "sigmoid": lambda: e("mul", g, e("mul", y, e("sub", c(1.0), y))),
+        # sigmoid' = y (1 - y) = y sigmoid(-a): 1 - y rounds to 0 for a > 37 in f64 (17 in f32),
+        # while sigmoid(-a) keeps the tail (3.7e-44 at a = 100).
+        "sigmoid": lambda: e("mul", g, e("mul", y, e("sigmoid", e("neg", a)))),
         "tanh": lambda: e("mul", g, e("sub", c(1.0), e("mul", y, y))),
         "sin": lambda: e("mul", g, e("cos", a)),
         "cos": lambda: e("neg", e("mul", g, e("sin", a))),

@@ -35,6 +35,23 @@ CASES = [
         r"loop variable `k` is already defined",
         (4, 5),
     ),
+    # nor a constant: a loop variable `epsilon` would change what `epsilon` means in the body
+    (
+        solver("  for epsilon in 0..2 { x' = x + epsilon }"),
+        r"loop variable `epsilon` is already defined \(as a constant\)",
+        (3, 3),
+    ),
+    (
+        solver("  for k in 0..2 {\n    for inf in 0..2 { x' = x + 1 }\n  }"),
+        r"loop variable `inf` is already defined \(as a constant\)",
+        (4, 5),
+    ),
+    # a top-level require runs before the loop: reading a state would check its initial value
+    (
+        solver("  for k in 0..2 { x' = x + 1 }\n  require min(x) > 0, \"x must end positive\""),
+        r"a top-level `require` cannot read the state `x`",
+        (4, 15),
+    ),
     # a parameter and a dimension cannot share a name (they could disagree at run time)
     (
         "solver s(x: real[n], n: int) { return y = zeros(n) + x }",

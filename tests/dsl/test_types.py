@@ -325,3 +325,31 @@ def test_epsilon_is_the_working_types_machine_epsilon(lowered, dtype, eps):
     values = [op.attrs["value"] for op in fn.body.ops if op.opcode == "const" and op.results[0].type.dtype == dtype]
     assert eps in values
     assert fn.attrs["defaults"]["tol"] == eps == float(np.finfo({"f32": np.float32, "f64": np.float64}[dtype]).eps)
+
+
+def test_parameters_states_and_locals_shadow_constants(tmp_path):
+    """A parameter, state or local named like a constant (`epsilon`, `pi`, `inf`, `nan`) hides it
+    in its declaration (docs/language.md, Constants); a loop variable may not (test_checks)."""
+    import numpy as np
+
+    import optc
+
+    path = tmp_path / "shadow.opt"
+    path.write_text(
+        "solver s(x: real[n], epsilon = 0.5) -> real[n] {\n"
+        "  state pi = x\n"
+        "  nan = 2 * epsilon\n"
+        "  for k in 0..3 {\n"
+        "    inf = pi * epsilon\n"
+        "    pi' = inf + nan\n"
+        "  }\n"
+        "  return pi\n"
+        "}\n"
+    )
+    x = np.array([1.0, -2.0, 8.0])
+    want = x
+    for _ in range(3):
+        want = want * 0.25 + 0.5
+    for backend in ("numpy", "llvm"):
+        got = optc.solve(str(path), backend=backend, x=x, epsilon=0.25).pi
+        np.testing.assert_array_equal(got, want)
