@@ -88,14 +88,28 @@ def test_solver_launches_match_the_ptx_parameters(name):
     from optc.backends.mlir.emulate import EmulatedDevice
     from optc.backends.mlir.solver_kernels import run_solver
 
+    from optc.errors import OptcError
+
     compiled = compile_source(name, None, None, "f64")
     inputs, fixed = problem(name, np.random.default_rng(7))
-    args = bind_inputs(compiled.function(), {**inputs, **fixed}, name)
     schedule = emit_gpu_module(compiled.module)
-    device = _recording(EmulatedDevice(schedule, block=4, max_blocks=2))
-    run_solver(schedule, device, args)
     text = ptx(compiled.module, "sm_80")
-    assert _check(device, text) == set(_params(text))
+    seen = set()
+    # Some kernels run only under one selection rule (rule 1 draws random numbers, rule 4 solves
+    # GSQ's systems): run every rule the solver accepts, so that every kernel is launched.
+    names = compiled.function().attrs["param_names"]
+    runs = [{}] + ([{"rule": r} for r in range(5)] if "rule" in names else [])
+    runs += [{"newton": False}] if "newton" in names else []
+    for extra in runs:
+        args = bind_inputs(compiled.function(), {**inputs, **fixed, **extra}, name)
+        device = _recording(EmulatedDevice(schedule, block=4, max_blocks=2))
+        try:
+            run_solver(schedule, device, args)
+        except OptcError as err:
+            assert extra and "requirement `rule" in str(err), err  # rule 1 is not one of its rules
+            continue
+        seen |= _check(device, text)
+    assert seen == set(_params(text))
 
 
 def _wrap(init):
