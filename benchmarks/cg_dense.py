@@ -10,6 +10,8 @@ so that every peer does the same work whatever its rounding.
 
 Peers
   optc llvm / numpy       optc.solver("cg", backend=B), constructed once; solver(A=M, b=b, tol, max_iter)
+  optc llvm, no NaN scan  the same with check_finite=False (the inputs' NaN/inf check is a full
+                          pass over M; scipy's cg makes none)
   scipy cg(ndarray)       scipy.sparse.linalg.cg(M, b, rtol=tol, maxiter=K) on the ndarray itself:
                           the reference for the ratios
   scipy cg(LinearOperator) the same with LinearOperator(matvec=lambda x: M @ x), so the product is
@@ -113,6 +115,12 @@ def main() -> None:
                 fns[name] = lambda sol=sol, tol=tol, k=maxiter: sol(A=M, b=b, tol=tol, max_iter=k)
             except Exception as e:  # noqa: BLE001
                 print(f"  {name}: FAILED ({type(e).__name__}: {str(e).splitlines()[0]})")
+        if "llvm" in solvers:
+            sol = solvers["llvm"]
+            fns["optc llvm, no NaN scan"] = lambda sol=sol, tol=tol, k=maxiter: sol(
+                A=M, b=b, tol=tol, max_iter=k, check_finite=False
+            )
+            info["optc llvm, no NaN scan"] = info["optc llvm"]
         for name, A in ((REFERENCE, M), ("scipy cg(LinearOperator)", op)):
             calls = []
             x, _ = sla.cg(A, b, rtol=tol, maxiter=maxiter, callback=calls.append)

@@ -114,14 +114,18 @@ class Solver(_Compiling):
         fn = self.function
         return {n: describe(p.type) for n, p in zip(fn.attrs["param_names"], fn.params)}
 
-    def __call__(self, progress: Callable | None = None, **inputs) -> SolveResult:
-        """Run the solver; `progress(iteration, max_iterations, traces)` is called per iteration."""
+    def __call__(self, progress: Callable | None = None, check_finite: bool = True, **inputs) -> SolveResult:
+        """Run the solver; `progress(iteration, max_iterations, traces)` is called per iteration.
+
+        Float array inputs are first checked for NaN and infinities (one pass over each, which
+        matters for large matrices); `check_finite=False` skips that, as in `scipy.linalg`, for
+        inputs known to be finite."""
         if self.backend.name != "mlir-gpu":  # mlir-gpu copies host inputs to the device itself
             for name, value in inputs.items():
                 check_placement(f"input `{name}`", value, self.backend.name)
         dtype = self.dtype or infer_dtype(inputs)
         fn = self.compiled(dtype).function()
-        args = bind_inputs(fn, inputs, f"solver `{self.name}`")
+        args = bind_inputs(fn, inputs, f"solver `{self.name}`", check_finite)
         results = self.executable(dtype).run(fn.name, args, progress)
         names = fn.attrs["result_names"]
         n = len(names)
@@ -559,6 +563,6 @@ def solver(source, name: str | None = None, backend: str | None = None, dtype=No
 
 
 def solve(source, name: str | None = None, backend: str | None = None, dtype=None, progress=None,
-          fastmath: bool = False, **inputs) -> SolveResult:
+          fastmath: bool = False, check_finite: bool = True, **inputs) -> SolveResult:
     """Compile and run a solver in one call: `optc.solve("fista", A=A, b=b, lam=0.1, L=L)`."""
-    return Solver(source, name, backend, dtype, fastmath)(progress=progress, **inputs)
+    return Solver(source, name, backend, dtype, fastmath)(progress=progress, check_finite=check_finite, **inputs)

@@ -78,11 +78,14 @@ def _check_kind(name: str, arr: np.ndarray, t: TensorType) -> None:
             raise OptcError(f"input `{name}` must hold integers ({describe(t)})")
 
 
-def convert_array(name: str, value: Any, t: TensorType, dims: dict[str, tuple[int, str]]) -> np.ndarray:
+def convert_array(name: str, value: Any, t: TensorType, dims: dict[str, tuple[int, str]],
+                  check_finite: bool = True) -> np.ndarray:
     """An array input checked against its declared type and converted (C-contiguous, the
     compiled dtype; the array itself when it already is).
 
-    `dims` maps each dimension symbol bound so far to (length, input that bound it).
+    `dims` maps each dimension symbol bound so far to (length, input that bound it). With
+    `check_finite`, a NaN or infinity in a float array is an error naming its first index (a
+    full pass over the array).
     """
     arr = np.asarray(value)
     _check_kind(name, arr, t)
@@ -100,14 +103,14 @@ def convert_array(name: str, value: Any, t: TensorType, dims: dict[str, tuple[in
                                 notes=(f"`{name}` is declared {describe(t)}",))
             elif isinstance(sym, str) and sym.isidentifier():
                 dims[sym] = (n, name)
-    if arr.dtype.kind == "f" and arr.size and not np.all(np.isfinite(arr)):
+    if check_finite and arr.dtype.kind == "f" and arr.size and not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         what = "NaN" if np.isnan(arr[tuple(bad)]) else "an infinite value"
         raise OptcError(f"input `{name}` contains {what} (first at index {tuple(int(i) for i in bad)})")
     return np.ascontiguousarray(arr, dtype=np_type(t))
 
 
-def bind_inputs(fn: Function, inputs: dict[str, Any], what: str) -> list:
+def bind_inputs(fn: Function, inputs: dict[str, Any], what: str, check_finite: bool = True) -> list:
     """The argument list of a solver function from named inputs (defaults filled in)."""
     names = fn.attrs["param_names"]
     defaults = fn.attrs.get("defaults", {})
@@ -127,7 +130,7 @@ def bind_inputs(fn: Function, inputs: dict[str, Any], what: str) -> list:
         if param.type.is_scalar:
             args.append(convert_scalar(name, value, param.type))
         else:
-            args.append(convert_array(name, value, param.type, dims))
+            args.append(convert_array(name, value, param.type, dims, check_finite))
     return args
 
 

@@ -132,3 +132,16 @@ def test_solver_repr_and_inputs():
                         "max_iter": "int"}
     assert repr(s) == ("optc.Solver('gd', inputs=(A: real[m, n], b: real[m], step: real, "
                        "tol: real, max_iter: int))")
+
+
+def test_check_finite_false_skips_the_nan_scan_and_nothing_else():
+    A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    b = np.array([1.0, np.nan])
+    with pytest.raises(optc.OptcError, match="input `b` contains NaN"):
+        optc.solve("cg", A=A, b=b)
+    res = optc.solve("cg", A=A, b=b, check_finite=False, max_iter=3)  # the user's promise, not checked
+    assert np.isnan(res.x).any()
+    with pytest.raises(optc.OptcError, match="but dimension `n` is 2"):  # shapes are still checked
+        optc.solve("cg", A=A, b=np.ones(3), check_finite=False)
+    np.testing.assert_array_equal(optc.solve("cg", A=A, b=np.ones(2), check_finite=False).x,
+                                  optc.solve("cg", A=A, b=np.ones(2)).x)
