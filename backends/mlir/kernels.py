@@ -80,18 +80,7 @@ def emit_gpu_module(module: Module, path=None):
         name = f"{base}_{k}" if n_stages > 1 else base
         bodies.append(_KernelEmitter(mod, step, name, "gpu", stage, k, reductions, mine).generate())
         kernels.append(Kernel(name, mine))
-    text = (
-        "\n".join(
-            [
-                "module attributes {gpu.container_module} {",
-                f"  gpu.module @{GPU_MODULE} {{",
-                "\n\n".join(bodies),
-                "  }",
-                "}",
-            ]
-        )
-        + "\n"
-    )
+    text = gpu_module_text(bodies) + "\n"
     identities = tuple(REDUCTIONS[op.opcode][1] for op in reductions)
     schedule = [
         Launch(k.name, None, tuple(range(len(reductions))) if i == 0 else ())
@@ -99,6 +88,13 @@ def emit_gpu_module(module: Module, path=None):
     ]
     signature = tuple(("param", i) for i in range(len(step.params)))
     return GPUStep(text, step, tuple(kernels), identities, signature, tuple(schedule))
+
+
+def gpu_module_text(bodies: list[str]) -> str:
+    """The MLIR module holding the kernels `bodies` in the `gpu.module` the launchers load."""
+    return "\n".join(
+        ["module attributes {gpu.container_module} {", f"  gpu.module @{GPU_MODULE} {{", "\n\n".join(bodies), "  }", "}"]
+    )
 
 
 def inplace_kernel(module: ModuleEmitter, step: Function) -> str | None:

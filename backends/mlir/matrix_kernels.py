@@ -32,7 +32,7 @@ from __future__ import annotations
 from optc.backends.mlir.branches import Pruning
 from optc.backends.mlir.emit import ModuleEmitter, UnsupportedOp, symbol
 from optc.backends.mlir.kernel_text import INLINE, KernelEmitter, check_broadcast, read_operands
-from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel, step_targets
+from optc.backends.mlir.kernels import REDUCTIONS, Kernel, gpu_module_text, step_targets
 from optc.backends.mlir.launch import GPUStep, Launch, Loop
 from optc.backends.mlir.plans import ScratchPlan
 from optc.ir.core import Function, Module, Op, Value
@@ -46,15 +46,7 @@ def emit_matrix_module(module: Module, step: Function, path=None) -> GPUStep:
     schedule += tuple(plan.finals())
     signature = tuple(plan.signature())
     bodies = [KernelEmitter(plan, signature, *spec).generate() for spec in plan.specs]
-    text = "\n".join(
-        [
-            "module attributes {gpu.container_module} {",
-            f"  gpu.module @{GPU_MODULE} {{",
-            "\n\n".join(bodies),
-            "  }",
-            "}",
-        ]
-    )
+    text = gpu_module_text(bodies)
     kernels = tuple(
         Kernel(spec[0], (spec[2][1],) if spec[1] == "reduce" else ()) for spec in plan.specs
     )

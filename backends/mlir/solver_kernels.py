@@ -54,7 +54,7 @@ from optc.backends.mlir.kernel_text import (
     read_operands,
     scalar_roots,
 )
-from optc.backends.mlir.kernels import GPU_MODULE, REDUCTIONS, Kernel
+from optc.backends.mlir.kernels import REDUCTIONS, Kernel, gpu_module_text
 from optc.backends.mlir.launch import numel
 from optc.backends.mlir.plans import ScratchPlan
 from optc.ir.core import Function, Module, Op, Value
@@ -182,15 +182,7 @@ def emit_solver_module(module: Module, path=None) -> SolverSchedule:
     calls = [i for i in _flatten(items) if isinstance(i, KernelCall)]
     specs = {spec[0]: spec for spec in plan.specs}
     bodies = [KernelEmitter(plan, call.signature, *specs[call.kernel]).generate() for call in calls]
-    text = "\n".join(
-        [
-            "module attributes {gpu.container_module} {",
-            f"  gpu.module @{GPU_MODULE} {{",
-            "\n\n".join(bodies),
-            "  }",
-            "}",
-        ]
-    )
+    text = gpu_module_text(bodies)
     kernels = tuple(Kernel(call.kernel, call.resets) for call in calls)
     results = {v: plan.slots[v] for v in fn.body.results if v in plan.slots}
     return SolverSchedule(
