@@ -27,7 +27,7 @@ from llvmlite import ir
 from optc.backends.llvm import blas, lapack
 from optc.backends.llvm import loops as L
 from optc.backends.llvm.philox import bounded_draw, random_element
-from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, convert, intrinsic
+from optc.backends.llvm.scalar import I1, I8, I64, LL_TYPES, MEM_TYPES, SCALAR_RULES, const, intrinsic
 from optc.backends.numpy.rules import format_template
 from optc.errors import InternalError
 from optc.ir.core import Block, Function, Op, Value

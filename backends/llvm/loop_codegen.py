@@ -12,7 +12,7 @@ from llvmlite import ir
 
 from optc.backends.llvm import loops as L
 from optc.backends.llvm.codegen import ELEMENT_SIZE, INTERRUPTED, PROGRESS_TYPE, Tensor, _i64, numel
-from optc.backends.llvm.scalar import I1, LL_TYPES, MEM_TYPES, const, convert
+from optc.backends.llvm.scalar import I1, MEM_TYPES, convert
 from optc.ir.core import Op
 
 

@@ -55,7 +55,8 @@ def test_bare_grad(tmp_path):
     assert "grad is used as `grad(f)(x, …)`" in msg
 
 
-def test_loop_in_fn_is_rejected():
+def _fn_with_a_loop() -> Function:
+    """f(x) = sum of x squared three times over, by a loop (built in IR: fns cannot hold loops)."""
     b = Builder()
     x = Value(TensorType("f64", ("n",)), "x")
     lo, hi = b.const(0, "i64"), b.const(3, "i64")
@@ -63,7 +64,11 @@ def test_loop_in_fn_is_rejected():
     inner = Builder()
     body = inner.finish((k, xc), (inner.emit("mul", (xc, xc)),))
     loop = b.emit_op("loop", (lo, hi, x), {"carried": ["x"]}, regions=(body,)).results[0]
-    fn = Function("f", b.finish((x,), (b.emit("reduce_sum", (loop,), {"axis": None}),)), {"kind": "fn"})
+    return Function("f", b.finish((x,), (b.emit("reduce_sum", (loop,), {"axis": None}),)), {"kind": "fn"})
+
+
+def test_loop_in_fn_is_rejected():
+    fn = _fn_with_a_loop()
     with pytest.raises(OptcError, match="grad of a fn containing a loop is not supported"):
         gradient(fn)
 
@@ -130,13 +135,6 @@ def test_hvp_direction_of_another_shape(tmp_path):
 
 
 def test_hvp_of_a_loop_is_rejected():
-    b = Builder()
-    x = Value(TensorType("f64", ("n",)), "x")
-    lo, hi = b.const(0, "i64"), b.const(3, "i64")
-    k, xc = Value(scalar("i64"), "k"), Value(x.type, "xc")
-    inner = Builder()
-    body = inner.finish((k, xc), (inner.emit("mul", (xc, xc)),))
-    loop = b.emit_op("loop", (lo, hi, x), {"carried": ["x"]}, regions=(body,)).results[0]
-    fn = Function("f", b.finish((x,), (b.emit("reduce_sum", (loop,), {"axis": None}),)), {"kind": "fn"})
+    fn = _fn_with_a_loop()
     with pytest.raises(OptcError, match="hvp of a fn containing a loop is not supported"):
         hessian_vector_product(fn)

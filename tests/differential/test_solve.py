@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import optc
 from optc.backends.mlir import available as mlir_available
 from optc.errors import OptcError
 from tests.differential import harness

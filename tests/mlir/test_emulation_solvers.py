@@ -136,21 +136,28 @@ def test_indexing_and_indexed_updates_match_numpy(i, j):
 
 @pytest.mark.parametrize("i, j", [(4, 0), (0, -4), (-5, 1)])
 def test_an_index_out_of_range_is_the_numpy_error(i, j):
+    compiled = compile_source(str(EDGE_CASES), "at", "solver", "f64")
+    fn = compiled.function()
+    args = bind_inputs(fn, {"x": np.zeros(4), "M": np.zeros((3, 4)), "i": i, "j": j}, "at")
+    error = _same_error_as_numpy(compiled, args)
+    assert "out of range" in str(error)
+
+
+def _same_error_as_numpy(compiled, args):
+    """The OptcError the emulated GPU schedule raises, checked identical to the NumPy backend's."""
     from optc.backends.mlir.emulate import EmulatedDevice
     from optc.backends.mlir.solver_kernels import run_solver
 
     from optc.errors import OptcError
 
-    compiled = compile_source(str(EDGE_CASES), "at", "solver", "f64")
     fn = compiled.function()
-    args = bind_inputs(fn, {"x": np.zeros(4), "M": np.zeros((3, 4)), "i": i, "j": j}, "at")
     with pytest.raises(OptcError) as numpy_error:
         get_backend("numpy").compile(compiled.module).run(fn.name, args)
     schedule = emit_gpu_module(compiled.module)
     with pytest.raises(OptcError) as gpu_error:
         run_solver(schedule, EmulatedDevice(schedule), args)
     assert str(gpu_error.value) == str(numpy_error.value)
-    assert "out of range" in str(gpu_error.value)
+    return gpu_error.value
 
 
 def _host_steps(A, seed=3, k=4):
@@ -197,19 +204,9 @@ def _walk(items):
     ],
 )
 def test_host_step_errors_are_the_numpy_errors(A, seed, k, what):
-    from optc.backends.mlir.emulate import EmulatedDevice
-    from optc.backends.mlir.solver_kernels import run_solver
-
-    from optc.errors import OptcError
-
-    compiled, fn, args = _host_steps(A, seed, k)
-    with pytest.raises(OptcError) as numpy_error:
-        get_backend("numpy").compile(compiled.module).run(fn.name, args)
-    schedule = emit_gpu_module(compiled.module)
-    with pytest.raises(OptcError) as gpu_error:
-        run_solver(schedule, EmulatedDevice(schedule), args)
-    assert str(gpu_error.value) == str(numpy_error.value)
-    assert what in str(gpu_error.value)
+    compiled, _, args = _host_steps(A, seed, k)
+    error = _same_error_as_numpy(compiled, args)
+    assert what in str(error)
 
 
 @pytest.mark.parametrize("bs", [1, 2, 3, 7, 9])
@@ -234,40 +231,20 @@ def test_slices_of_run_time_lengths_match_numpy(bs):
 
 
 def test_a_slice_out_of_range_is_the_numpy_error():
-    from optc.backends.mlir.emulate import EmulatedDevice
-    from optc.backends.mlir.solver_kernels import run_solver
-
-    from optc.errors import OptcError
-
     compiled = compile_source(str(EDGE_CASES), "slices", "solver", "f64")
     fn = compiled.function()
     args = bind_inputs(fn, {"x": np.ones(7), "M": np.ones((2, 7)), "bs": 3}, "slices")
-    with pytest.raises(OptcError) as numpy_error:  # M[lo:hi, lo:hi] with 2 rows
-        get_backend("numpy").compile(compiled.module).run(fn.name, args)
-    schedule = emit_gpu_module(compiled.module)
-    with pytest.raises(OptcError) as gpu_error:
-        run_solver(schedule, EmulatedDevice(schedule), args)
-    assert str(gpu_error.value) == str(numpy_error.value)
-    assert "out of range" in str(gpu_error.value)
+    error = _same_error_as_numpy(compiled, args)  # M[lo:hi, lo:hi] with 2 rows
+    assert "out of range" in str(error)
 
 
 @pytest.mark.parametrize("inputs", [{"bs": 0}, {"rule": 7}], ids=["bs", "rule"])
 def test_a_failed_require_is_the_numpy_error(inputs):
     """A stdlib precondition evaluated on the host of the GPU schedule fails with the
     user's message at the `require` line, as on the NumPy backend."""
-    from optc.backends.mlir.emulate import EmulatedDevice
-    from optc.backends.mlir.solver_kernels import run_solver
-
-    from optc.errors import OptcError
-
     compiled = compile_source("bcd_least_squares", None, "solver", "f64")
     fn = compiled.function()
     rng = np.random.default_rng(0)
     args = bind_inputs(fn, {"A": rng.standard_normal((8, 4)), "b": rng.standard_normal(8), **inputs}, "bcd")
-    with pytest.raises(OptcError) as numpy_error:
-        get_backend("numpy").compile(compiled.module).run(fn.name, args)
-    schedule = emit_gpu_module(compiled.module)
-    with pytest.raises(OptcError) as gpu_error:
-        run_solver(schedule, EmulatedDevice(schedule), args)
-    assert str(gpu_error.value) == str(numpy_error.value)
-    assert "requirement `" in str(gpu_error.value) and gpu_error.value.span is not None
+    error = _same_error_as_numpy(compiled, args)
+    assert "requirement `" in str(error) and error.span is not None
